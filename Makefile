@@ -1,0 +1,36 @@
+# The README's commands. Everything installs into .venv/ at the project root.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export C360_DBT_TARGET_PATH ?= target
+
+.PHONY: setup demo test lint ui clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
+	@mkdir -p $(DAGSTER_HOME) && [ -f $(DAGSTER_HOME)/dagster.yaml ] || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@touch $@
+
+demo: setup
+	$(BIN)/c360 refresh
+	$(BIN)/c360 report
+
+test: setup
+	$(BIN)/pytest
+	$(MAKE) lint
+
+lint: setup
+	C360_WORK_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt/models dbt/macros --disable-progress-bar --nocolor
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf warehouse dbt/target dbt/logs .pytest_cache

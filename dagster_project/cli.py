@@ -1,0 +1,121 @@
+"""`c360`: the product's command line (refresh, generate)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .settings import PROJECT_ROOT, SettingsError, load_settings
+
+DAGSTER_YAML = """\
+# Written by c360: local run storage, no telemetry.
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, by default .dagster_home/ at the project root, with telemetry off."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _say(message: str) -> None:
+    print(f"c360: {message}", file=sys.stderr, flush=True)
+
+
+def _failure_lines(result) -> list[str]:
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error
+            text = "failed"
+            while error is not None:  # the innermost cause names the real problem
+                text = error.message.strip()
+                error = error.cause
+            lines.append(f"step {event.step_key} failed: {text}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                lines.append(
+                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
+                )
+    return lines
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _say(f"bad setting: {exc}")
+        return 2
+    if not settings.source_dir.is_dir():
+        _say(f"C360_SOURCE_DIR {settings.source_dir} is not a folder")
+        return 2
+    ensure_dagster_home()
+    from .warehouse import RefreshLockedError, refresh_lock, remove_stale_publish_files
+
+    started = time.monotonic()
+    try:
+        with refresh_lock(settings):
+            for path in remove_stale_publish_files(settings):
+                _say(f"removed a half-written copy left by an interrupted refresh: {path}")
+            _say(f"sources {settings.source_dir}; as of {settings.as_of or 'latest source date'}; "
+                 f"time zone {settings.timezone}")
+            _say("parsing the dbt project")
+            from .dbt_project import prepare_manifest
+
+            prepare_manifest()
+            import dagster as dg
+
+            from .definitions import defs
+            from .publish import PUBLISHED_MART_KEY
+
+            _say("running the daily_refresh job (ingest, build, test, publish)")
+            job = defs.resolve_job_def("daily_refresh")
+            result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    except RefreshLockedError as exc:
+        _say(str(exc))
+        return 3
+    published = any(
+        event.is_step_materialization and event.asset_key == PUBLISHED_MART_KEY
+        for event in result.all_events
+    )
+    elapsed = time.monotonic() - started
+    if result.success and published:
+        _say(f"published {settings.warehouse} in {elapsed:.1f} s (run {result.run_id})")
+        return 0
+    _say(f"NOT published: the refresh failed after {elapsed:.1f} s (run {result.run_id}); "
+         f"{settings.warehouse} is unchanged")
+    for line in _failure_lines(result) or ["the job did not reach the publish step"]:
+        _say(f"  {line}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description="Customer-360 warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+    refresh = sub.add_parser("refresh", help="run the whole daily refresh once, headless")
+    refresh.set_defaults(func=run_refresh)
+    from . import generator
+
+    generator.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

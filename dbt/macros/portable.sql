@@ -1,0 +1,67 @@
+{#- Engine-specific SQL lives here, behind adapter.dispatch, so the models stay portable. -#}
+
+{#- Text to a UTC timestamp (no zone); text without an offset is UTC. Unparseable text is null. -#}
+{% macro parse_timestamp_utc(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(expression) -%}
+    cast(to_utc_timestamp(cast({{ expression }} as timestamp), 'UTC') as timestamp)
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_utc(expression) -%}
+    cast(try_cast({{ expression }} as timestamptz) as timestamp)
+{%- endmacro %}
+
+{#- A UTC timestamp to its business date in the C360_TIMEZONE zone. -#}
+{% macro business_date(expression) -%}
+    {{ return(adapter.dispatch('business_date', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__business_date(expression) -%}
+    to_date(from_utc_timestamp({{ expression }}, '{{ business_timezone() }}'))
+{%- endmacro %}
+
+{% macro duckdb__business_date(expression) -%}
+    cast(timezone('{{ business_timezone() }}', cast({{ expression }} as timestamptz)) as date)
+{%- endmacro %}
+
+{% macro business_timezone() -%}
+    {{ env_var('C360_TIMEZONE', 'UTC') | trim or 'UTC' }}
+{%- endmacro %}
+
+{#- A cast that yields null instead of failing. -#}
+{% macro try_cast(expression, type) -%}
+    {{ return(adapter.dispatch('try_cast', 'c360')(expression, type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+{#- Median of a numeric expression (an aggregate). -#}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}
+
+{#- Hours between two timestamps, with fractions. -#}
+{% macro hours_between(start_expression, end_expression) -%}
+    ({{ dbt.datediff(start_expression, end_expression, 'second') }} / 3600.0)
+{%- endmacro %}
+
+{#- 64-bit floating point, for published money and ratios (dbt.type_float is 32-bit on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'c360')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
