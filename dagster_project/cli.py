@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from .settings import PROJECT_ROOT, SettingsError, load_settings
+from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, SettingsError, load_settings
 
 DAGSTER_YAML = """\
 # Written by c360: local run storage, no telemetry.
@@ -32,6 +34,26 @@ def _say(message: str) -> None:
     print(f"c360: {message}", file=sys.stderr, flush=True)
 
 
+def _failed_checks(result, severity: str) -> list[str]:
+    """Asset checks of the run that did not pass, at one severity (ERROR or WARN)."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed or evaluation.severity.value != severity:
+            continue
+        details = {k: v.value for k, v in evaluation.metadata.items()}
+        detail = details.get("problem") or (
+            f"{details['dagster_dbt/failed_row_count']} failing row(s)"
+            if "dagster_dbt/failed_row_count" in details
+            else ""
+        )
+        name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        lines.append(f"{name} did not pass" + (f": {detail}" if detail else ""))
+    return lines
+
+
 def _failure_lines(result) -> list[str]:
     lines = []
     for event in result.all_events:
@@ -42,13 +64,20 @@ def _failure_lines(result) -> list[str]:
                 text = error.message.strip()
                 error = error.cause
             lines.append(f"step {event.step_key} failed: {text}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                lines.append(
-                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
-                )
-    return lines
+    return lines + _failed_checks(result, "ERROR")
+
+
+def prune_dbt_run_folders(keep: int = 5, min_age_seconds: float = 600) -> None:
+    """dagster-dbt writes one target folder per run; keep the newest few (and any in use)."""
+    target = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    folders = sorted(
+        (p for p in target.glob("*-???????-???????") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        if time.time() - folder.stat().st_mtime > min_age_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_refresh(args: argparse.Namespace) -> int:
@@ -68,6 +97,7 @@ def run_refresh(args: argparse.Namespace) -> int:
         with refresh_lock(settings):
             for path in remove_stale_publish_files(settings):
                 _say(f"removed a half-written copy left by an interrupted refresh: {path}")
+            prune_dbt_run_folders()
             _say(f"sources {settings.source_dir}; as of {settings.as_of or 'latest source date'}; "
                  f"time zone {settings.timezone}")
             _say("parsing the dbt project")
@@ -90,6 +120,8 @@ def run_refresh(args: argparse.Namespace) -> int:
         for event in result.all_events
     )
     elapsed = time.monotonic() - started
+    for line in _failed_checks(result, "WARN"):
+        _say(f"warning: {line}")
     if result.success and published:
         _say(f"published {settings.warehouse} in {elapsed:.1f} s (run {result.run_id})")
         return 0
@@ -105,9 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     refresh = sub.add_parser("refresh", help="run the whole daily refresh once, headless")
     refresh.set_defaults(func=run_refresh)
-    from . import generator
+    if importlib.util.find_spec(f"{__package__}.generator") is not None:  # the demo-data generator
+        from . import generator
 
-    generator.register(sub)
+        generator.register(sub)
     return parser
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -18,7 +21,13 @@ class C360Settings(dg.ConfigurableResource):
         return settings
 
 
+# dbt through `c360-dbt`, which dies with the refresh (see dbt_child.py); plain dbt if not installed.
+DBT_EXECUTABLE = Path(sys.executable).parent / "c360-dbt"
+
 RESOURCES = {
     "c360": C360Settings(),
-    "dbt": DbtCliResource(project_dir=dbt_project),
+    "dbt": DbtCliResource(
+        project_dir=dbt_project,
+        dbt_executable=str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else "dbt",
+    ),
 }

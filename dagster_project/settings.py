@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +30,7 @@ class Settings:
     as_of: str | None
     timezone: str
     phone_region: str
+    freshness_days: int = 2  # a source whose newest extract is older gets a freshness warning
 
     @property
     def work_db(self) -> Path:
@@ -53,9 +55,19 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).resolve() if value else default
 
 
+def _is_date(text: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_settings() -> Settings:
     as_of = os.environ.get("C360_AS_OF", "").strip() or None
-    if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+    if as_of is not None and not _is_date(as_of):
         raise SettingsError(f"C360_AS_OF must be a date YYYY-MM-DD, got {as_of!r}")
     timezone = os.environ.get("C360_TIMEZONE", "").strip() or "UTC"
     try:
@@ -65,7 +77,11 @@ def load_settings() -> Settings:
     region = (os.environ.get("C360_PHONE_REGION", "").strip() or "CN").upper()
     if not re.fullmatch(r"[A-Z]{2}", region):
         raise SettingsError(f"C360_PHONE_REGION must be a two-letter region, got {region!r}")
+    freshness = os.environ.get("C360_FRESHNESS_DAYS", "").strip() or "2"
+    if not freshness.isdigit():
+        raise SettingsError(f"C360_FRESHNESS_DAYS must be a whole number of days, got {freshness!r}")
     return Settings(
+        freshness_days=int(freshness),
         source_dir=_path("C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
         warehouse=_path("C360_WAREHOUSE", DEFAULT_WAREHOUSE),
         as_of=as_of,

@@ -9,6 +9,7 @@ and a reader holding the old file open keeps reading it undisturbed.
 from __future__ import annotations
 
 import fcntl
+import glob
 import os
 import time
 from collections.abc import Iterator
@@ -54,7 +55,7 @@ def refresh_lock(settings: Settings) -> Iterator[None]:
 @contextmanager
 def work_connection(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     settings.work_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.work_db), read_only=read_only)
+    con = _connect_when_free(settings.work_db, read_only)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con
@@ -62,12 +63,41 @@ def work_connection(settings: Settings, read_only: bool = False) -> Iterator[duc
         con.close()
 
 
+def _connect_when_free(path: Path, read_only: bool, wait_seconds: float = 15.0) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting a little while another process still holds the file's lock.
+
+    The holder is normally a dbt child of a refresh killed a moment ago, which the kernel is
+    killing too (see dbt_child.py); anything holding it longer is named in the error.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale_publish_files(settings: Settings) -> list[Path]:
-    """Half-written copies left by a refresh that was killed while publishing."""
+    """Half-written copies left by a publish that was killed: those whose process is gone."""
     folder = settings.warehouse.parent
     removed = []
     if folder.is_dir():
-        for path in folder.glob(f".{settings.warehouse.name}*{TEMP_SUFFIX}*"):
+        for path in folder.glob(f".{glob.escape(settings.warehouse.name)}.*{TEMP_SUFFIX}*"):
+            pid = path.name[len(settings.warehouse.name) + 2 :].split(".", 1)[0]
+            if pid.isdigit() and _process_alive(int(pid)):
+                continue  # a publish running now
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -88,13 +118,14 @@ def publish(settings: Settings) -> dict[str, int]:
     """
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_publish_files(settings)
     temp = target.with_name(f".{target.name}.{os.getpid()}.{time.time_ns()}{TEMP_SUFFIX}")
     counts: dict[str, int] = {}
     try:
         con = duckdb.connect(str(temp))
         try:
             con.execute("set TimeZone = 'UTC'")
-            con.execute(f"attach '{settings.work_db}' as work (read_only)")
+            con.execute("attach ? as work (read_only)", [str(settings.work_db)])
             tables = con.execute(
                 """
                 select schema_name, table_name from duckdb_tables()
@@ -121,5 +152,6 @@ def publish(settings: Settings) -> dict[str, int]:
         os.replace(temp, target)
         _fsync(target.parent)
     finally:
-        temp.unlink(missing_ok=True)
+        for leftover in (temp, temp.with_name(temp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     return counts

@@ -1,5 +1,7 @@
 """Ingestion assets: one asset per source entity, keyed like the dbt source it feeds."""
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -50,6 +52,31 @@ def raw_row_counts(con, entity: Entity) -> dict[str, int]:
     }
 
 
+def extract_freshness(con, entity: Entity, today: date, threshold_days: int) -> dict:
+    """How old the newest extract of this entity is, against the freshness threshold."""
+    newest = con.execute(
+        "select max(extract_date) from ops.loaded_files where system = ? and entity = ?",
+        [entity.system, entity.name],
+    ).fetchone()[0]
+    age = None if newest is None else (today - newest).days
+    fresh = age is not None and age <= threshold_days
+    result = {
+        "newest_extract_date": None if newest is None else newest.isoformat(),
+        "age_days": age,
+        "threshold_days": threshold_days,
+        "today": today.isoformat(),
+        "fresh": fresh,
+    }
+    if newest is None:
+        result["problem"] = f"no {entity.system}/{entity.name} extract has been loaded"
+    elif not fresh:
+        result["problem"] = (
+            f"newest {entity.system}/{entity.name} extract is from {newest.isoformat()}, "
+            f"{age} day(s) old (threshold {threshold_days})"
+        )
+    return result
+
+
 def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     @dg.asset(
         key=entity.asset_key,
@@ -62,7 +89,15 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
                 asset=entity.asset_key,
                 blocking=True,
                 description="Raw rows = rows read from files = accepted + quarantined.",
-            )
+            ),
+            dg.AssetCheckSpec(
+                name="newest_extract_is_fresh",
+                asset=entity.asset_key,
+                description=(
+                    "Warns when the newest extract is more than C360_FRESHNESS_DAYS days (default 2) "
+                    "older than today in C360_TIMEZONE."
+                ),
+            ),
         ],
     )
     def _ingest(context: dg.AssetExecutionContext, c360: C360Settings):
@@ -73,6 +108,8 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             )
             _refresh_quarantine_view(con)
             counts = raw_row_counts(con, entity)
+            today = datetime.now(ZoneInfo(settings.timezone)).date()
+            freshness = extract_freshness(con, entity, today, settings.freshness_days)
         message = rejection_message([summary], settings.source_dir)
         if message:
             raise dg.Failure(description=message, metadata=summary.as_metadata())
@@ -88,6 +125,12 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             check_name="raw_rows_equal_accepted_plus_quarantined",
             passed=passed,
             metadata=counts,
+        )
+        yield dg.AssetCheckResult(
+            check_name="newest_extract_is_fresh",
+            passed=freshness.pop("fresh"),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=freshness,
         )
 
     return _ingest

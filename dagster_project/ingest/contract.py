@@ -18,6 +18,20 @@ SATISFACTIONS = ("good", "bad")
 SERVQUAL_DIMENSIONS = ("reliability", "assurance", "tangibles", "empathy", "responsiveness")
 
 
+# ISO 8601 as the sources write it: a date, optionally a time, optionally an offset (Z, +08, +0800,
+# +08:00). DuckDB alone would also take words such as 'epoch' or 'infinity'.
+ISO_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+# A plain decimal number, optionally signed, with an optional exponent (no thousands separators).
+DECIMAL_NUMBER = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
+INTEGER_NUMBER = r"[+-]?[0-9]+"
+# The warehouse's exact type for amounts (dbt.type_numeric() on DuckDB is numeric(28,6)) and its
+# integer type. A number is out of range beyond NUMBER_LIMIT: the product of two such numbers
+# (quantity x unit price) must still fit the exact type, else the build would fail on one row.
+DECIMAL_TYPE = "decimal(28, 6)"
+INTEGER_TYPE = "integer"
+NUMBER_LIMIT = 10**11
+
+
 @dataclass(frozen=True)
 class Rule:
     """One check on one text column. kind: key, timestamp, number, integer, enum."""
@@ -39,22 +53,25 @@ class Rule:
             branches.append((f"{value} is null", f"{label}:{self.column}"))
         if self.kind == "timestamp":
             branches.append(
-                (f"{value} is not null and try_cast({value} as timestamptz) is null",
+                (f"{value} is not null and (not regexp_full_match({value}, '{ISO_TIMESTAMP}') "
+                 f"or try_cast({value} as timestamptz) is null)",
                  f"bad_timestamp:{self.column}")
             )
         elif self.kind in ("number", "integer"):
-            if self.kind == "integer":
-                parse_fails = f"not regexp_full_match({value}, '[+-]?[0-9]+')"
-            else:
-                parse_fails = f"try_cast({value} as decimal(38, 6)) is null"
-            branches.append((f"{value} is not null and {parse_fails}", f"bad_number:{self.column}"))
-            bounds = []
+            pattern, target = (
+                (INTEGER_NUMBER, INTEGER_TYPE) if self.kind == "integer" else (DECIMAL_NUMBER, DECIMAL_TYPE)
+            )
+            branches.append(
+                (f"{value} is not null and not regexp_full_match({value}, '{pattern}')",
+                 f"bad_number:{self.column}")
+            )
+            number = f"try_cast({value} as {target})"
+            bounds = [f"{value} is not null and {number} is null", f"abs({number}) >= {NUMBER_LIMIT}"]
             if self.low is not None:
-                bounds.append(f"try_cast({value} as decimal(38, 6)) < {self.low}")
+                bounds.append(f"{number} < {self.low}")
             if self.high is not None:
-                bounds.append(f"try_cast({value} as decimal(38, 6)) > {self.high}")
-            if bounds:
-                branches.append((" or ".join(bounds), f"out_of_range:{self.column}"))
+                bounds.append(f"{number} > {self.high}")
+            branches.append((" or ".join(bounds), f"out_of_range:{self.column}"))
         elif self.kind == "enum":
             allowed = ", ".join(f"'{v}'" for v in self.values)
             branches.append(

@@ -9,6 +9,7 @@ error raised at the end of the load; the files around it still load.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import re
@@ -58,6 +59,17 @@ class RejectedFilesError(RuntimeError):
 
 class FileRejected(Exception):
     """This file cannot be read as a whole."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An extract not loaded yet, as found on disk."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+    encoding_problem: str | None  # why the bytes are not UTF-8 text, if they are not
 
 
 @dataclass
@@ -127,27 +139,62 @@ def discover_files(source_dir: Path, entity: Entity) -> tuple[list[Path], list[P
     return mine, sorted(unrecognised)
 
 
-def _sha256(path: Path) -> str:
+def _fingerprint(path: Path) -> tuple[str, str | None]:
+    """(sha256 of the bytes, why the text is not UTF-8 or None), in one pass over the file."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line, problem = 0, 1, None
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            if problem is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    # the decoder may hold back up to 3 bytes of a split character from earlier chunks
+                    position = max(offset + exc.start - len(exc.object) + len(chunk), offset)
+                    line_here = line + chunk[: position - offset].count(b"\n")
+                    problem = f"broken encoding, not UTF-8 ({exc.reason} at byte {position}, line {line_here})"
+            offset += len(chunk)
+            line += chunk.count(b"\n")
+    if problem is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            problem = f"broken encoding, not UTF-8 ({exc.reason} at the end of the file)"
+    return digest.hexdigest(), problem
 
 
 def _csv_header(path: Path) -> list[str]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as exc:
-        raise FileRejected(f"broken encoding, not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
     if not header:
         raise FileRejected("no header row")
-    return [h.strip() for h in header]
+    # an unnamed column (a trailing comma, say) gets a name from its position
+    return [h.strip() or f"_column_{number}" for number, h in enumerate(header, start=1)]
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_problem(error: duckdb.Error) -> str:
+    """DuckDB's CSV error, shortened to where and what."""
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f" at line {line[1]}" if line else ""
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        what = f"{columns[2]} fields where the header has {columns[1]}"
+    elif "unterminated quote" in text:
+        what = "a quoted field is never closed"
+    else:
+        what = text.strip().splitlines()[0]
+    return f"not valid CSV{where}: {what}"
 
 
 def _read_csv_sql(path: Path, entity: Entity) -> tuple[str, list[str]]:
@@ -162,10 +209,10 @@ def _read_csv_sql(path: Path, entity: Entity) -> tuple[str, list[str]]:
     extras = [h for h in header if h not in entity.columns]
     column_types = ", ".join(f"{_sql_text(h)}: 'VARCHAR'" for h in header)
     selected = ", ".join(
-        f'"{c}"' if c in header else f'cast(null as varchar) as "{c}"' for c in entity.columns
+        _sql_name(c) if c in header else f"cast(null as varchar) as {_sql_name(c)}" for c in entity.columns
     )
     extra_sql = (
-        "cast(json_object(" + ", ".join(f'{_sql_text(h)}, "{h}"' for h in extras) + ") as varchar)"
+        "cast(json_object(" + ", ".join(f"{_sql_text(h)}, {_sql_name(h)}" for h in extras) + ") as varchar)"
         if extras
         else "cast(null as varchar)"
     )
@@ -178,18 +225,43 @@ def _read_csv_sql(path: Path, entity: Entity) -> tuple[str, list[str]]:
     return sql, extras
 
 
-def _read_jsonl_sql(path: Path, entity: Entity) -> str:
+def _stage_jsonl_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Temp table _lines: every non-blank line of a JSON Lines file with its line number.
+
+    DuckDB's NDJSON reader refuses a byte-order mark, so the lines are split here; a line
+    that is not valid JSON (a truncated last record, say) rejects the whole file.
+    """
+    con.execute(
+        f"""
+        create or replace temp table _lines as
+        select line as _line, text
+        from (
+            select cast(line as bigint) as line, ltrim(rtrim(raw_text, chr(13)), chr(65279)) as text
+            from (select string_split(content, chr(10)) as lines from read_text({_sql_text(str(path))}))
+                as file_text,
+                unnest(file_text.lines) with ordinality as split(raw_text, line)
+        ) as numbered
+        where trim(text) <> ''
+        """
+    )
+    bad = con.execute(
+        "select _line, text from _lines where not json_valid(text) order by _line limit 1"
+    ).fetchone()
+    if bad is not None:
+        line, text = bad
+        snippet = text if len(text) <= 60 else text[:57] + "..."
+        raise FileRejected(f"truncated or malformed JSON at line {line}: {snippet!r}")
+
+
+def _read_jsonl_sql(entity: Entity) -> str:
     fields = []
     for column in entity.columns:
         json_path = entity.json_paths[column]
         if column == "tags":
-            fields.append(f"cast(json_extract(json, '{json_path}') as varchar) as \"{column}\"")
+            fields.append(f"cast(json_extract(text, '{json_path}') as varchar) as {_sql_name(column)}")
         else:
-            fields.append(f"json_extract_string(json, '{json_path}') as \"{column}\"")
-    return f"""
-        select {', '.join(fields)}, cast(json as varchar) as _record, ordinality as _line
-        from read_ndjson_objects({_sql_text(str(path))}) with ordinality
-    """
+            fields.append(f"json_extract_string(text, '{json_path}') as {_sql_name(column)}")
+    return f"select {', '.join(fields)}, text as _record, _line from _lines"
 
 
 def _jsonl_checks(con: duckdb.DuckDBPyConnection, entity: Entity) -> list[str]:
@@ -211,26 +283,24 @@ def _jsonl_checks(con: duckdb.DuckDBPyConnection, entity: Entity) -> list[str]:
 
 
 def _load_one_file(
-    con: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    path: Path,
-    load_id: str,
-    size: int,
-    mtime_ns: int,
-    sha: str,
+    con: duckdb.DuckDBPyConnection, entity: Entity, incoming: IncomingFile, load_id: str
 ) -> tuple[int, Counter, list[str]]:
     """Load one file in the caller's transaction. Returns (rows, reasons, extra columns)."""
-    if size == 0:
+    path = incoming.path
+    if incoming.size == 0:
         raise FileRejected("empty file (0 bytes)")
+    if incoming.encoding_problem:
+        raise FileRejected(incoming.encoding_problem)
     if entity.file_format == "csv":
         read_sql, extras = _read_csv_sql(path, entity)
+        try:
+            con.execute(f"create or replace temp table _incoming as {read_sql}")
+        except duckdb.Error as exc:
+            raise FileRejected(_csv_problem(exc)) from exc
     else:
-        read_sql, extras = _read_jsonl_sql(path, entity), []
-    try:
-        con.execute(f"create or replace temp table _incoming as {read_sql}")
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise FileRejected(f"cannot be parsed: {first_line}") from exc
+        _stage_jsonl_lines(con, path)
+        con.execute(f"create or replace temp table _incoming as {_read_jsonl_sql(entity)}")
+        extras = []
     rows = con.execute("select count(*) from _incoming").fetchone()[0]
     if rows == 0:
         raise FileRejected("header only, no data rows" if entity.file_format == "csv" else "no records")
@@ -278,10 +348,12 @@ def _load_one_file(
             size_bytes, mtime_ns, sha256, rows_read, rows_quarantined, extra_columns)
         values (?, ?, ?, ?, ?, cast(? as date), ?, ?, ?, ?, ?, ?)
         """,
-        [file_id, load_id, entity.system, entity.name, path.name, extract_date, size, mtime_ns, sha,
+        [file_id, load_id, entity.system, entity.name, path.name, extract_date, incoming.size,
+         incoming.mtime_ns, incoming.sha256,
          rows, sum(reasons.values()), ", ".join(extras) or None],
     )
     con.execute("drop table if exists _incoming")
+    con.execute("drop table if exists _lines")
     return rows, reasons, extras
 
 
@@ -312,16 +384,17 @@ def load_entity(
         if (path.name, stat.st_size, stat.st_mtime_ns) in known:
             summary.files_skipped += 1
             continue
-        sha = _sha256(path)
+        sha, encoding_problem = _fingerprint(path)
         if (path.name, sha) in known_content:
             summary.files_skipped += 1
             continue
-        pending.append((path, stat.st_size, stat.st_mtime_ns, sha))
+        pending.append(IncomingFile(path, stat.st_size, stat.st_mtime_ns, sha, encoding_problem))
     log(f"{summary.entity}: {len(pending)} new file(s), {summary.files_skipped} already loaded")
-    for number, (path, size, mtime_ns, sha) in enumerate(pending, start=1):
+    for number, incoming in enumerate(pending, start=1):
+        path = incoming.path
         con.execute("begin transaction")
         try:
-            rows, reasons, extras = _load_one_file(con, entity, path, load_id, size, mtime_ns, sha)
+            rows, reasons, extras = _load_one_file(con, entity, incoming, load_id)
             con.execute("commit")
         except FileRejected as exc:
             con.execute("rollback")
