@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, SettingsError, load_settings
 
+REFRESH_PID_TAG = "c360/refresh_pid"  # the process of a `c360 refresh` run, to spot killed ones
+
 DAGSTER_YAML = """\
 # Written by c360: local run storage, no telemetry.
 telemetry:
@@ -67,6 +69,29 @@ def _failure_lines(result) -> list[str]:
     return lines + _failed_checks(result, "ERROR")
 
 
+def close_runs_of_killed_refreshes(instance) -> list[str]:
+    """Runs of `c360 refresh` still marked as running whose process is gone (killed): mark them failed.
+
+    Called under the refresh lock, so no other `c360 refresh` is running.
+    """
+    import dagster as dg
+
+    from .warehouse import process_alive
+
+    closed = []
+    for run in instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name="daily_refresh",
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED],
+        )
+    ):
+        pid = run.tags.get(REFRESH_PID_TAG, "")
+        if pid.isdigit() and (int(pid) == os.getpid() or not process_alive(int(pid))):
+            instance.report_run_failed(run, f"the c360 refresh process {pid} ended without finishing this run")
+            closed.append(run.run_id)
+    return closed
+
+
 def prune_dbt_run_folders(keep: int = 5, min_age_seconds: float = 600) -> None:
     """dagster-dbt writes one target folder per run; keep the newest few (and any in use)."""
     target = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
@@ -109,9 +134,14 @@ def run_refresh(args: argparse.Namespace) -> int:
             from .definitions import defs
             from .publish import PUBLISHED_MART_KEY
 
+            instance = dg.DagsterInstance.get()
+            for run_id in close_runs_of_killed_refreshes(instance):
+                _say(f"marked run {run_id} as failed: its refresh process was killed")
             _say("running the daily_refresh job (ingest, build, test, publish)")
             job = defs.resolve_job_def("daily_refresh")
-            result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, tags={REFRESH_PID_TAG: str(os.getpid())}
+            )
     except RefreshLockedError as exc:
         _say(str(exc))
         return 3

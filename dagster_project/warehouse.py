@@ -79,7 +79,7 @@ def _connect_when_free(path: Path, read_only: bool, wait_seconds: float = 15.0) 
             time.sleep(0.2)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -96,7 +96,7 @@ def remove_stale_publish_files(settings: Settings) -> list[Path]:
     if folder.is_dir():
         for path in folder.glob(f".{glob.escape(settings.warehouse.name)}.*{TEMP_SUFFIX}*"):
             pid = path.name[len(settings.warehouse.name) + 2 :].split(".", 1)[0]
-            if pid.isdigit() and _process_alive(int(pid)):
+            if pid.isdigit() and process_alive(int(pid)):
                 continue  # a publish running now
             path.unlink(missing_ok=True)
             removed.append(path)
@@ -111,8 +111,10 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(settings: Settings) -> dict[str, int]:
-    """Copy the published schemas of the working file into a new file and swap it in atomically.
+def publish(settings: Settings, models: list[tuple[str, str]]) -> dict[str, int]:
+    """Copy the models (schema, name) and the published ops tables of the working file into a new
+    file, and swap it in atomically. Nothing else is copied: not a table of a model that no longer
+    exists, nor one that dbt left behind when it was killed.
 
     Returns the row count of every published table.
     """
@@ -126,24 +128,23 @@ def publish(settings: Settings) -> dict[str, int]:
         try:
             con.execute("set TimeZone = 'UTC'")
             con.execute("attach ? as work (read_only)", [str(settings.work_db)])
-            tables = con.execute(
-                """
-                select schema_name, table_name
-                from (
-                    select database_name, schema_name, table_name from duckdb_tables()
+            present = set(
+                con.execute(
+                    """
+                    select schema_name, table_name from duckdb_tables() where database_name = 'work'
                     union all
-                    select database_name, schema_name, view_name from duckdb_views() where not internal
-                ) as relations
-                where database_name = 'work'
-                  and (schema_name in (select unnest(?))
-                       or (schema_name = 'ops' and table_name in (select unnest(?))))
-                order by 1, 2
-                """,
-                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_OPS_TABLES)],
-            ).fetchall()
-            if not any(schema == "marts" for schema, _ in tables):
-                raise PublishError(f"the working file {settings.work_db} holds no mart tables")
-            for schema, table in tables:
+                    select schema_name, view_name from duckdb_views()
+                    where database_name = 'work' and not internal
+                    """
+                ).fetchall()
+            )
+            missing = sorted(f"{schema}.{name}" for schema, name in models if (schema, name) not in present)
+            if not models or missing:
+                raise PublishError(
+                    f"the working file {settings.work_db} lacks model(s): {', '.join(missing) or 'all'}"
+                )
+            ops_tables = sorted(("ops", name) for name in PUBLISHED_OPS_TABLES if ("ops", name) in present)
+            for schema, table in sorted(models) + ops_tables:
                 con.execute(f'create schema if not exists "{schema}"')
                 con.execute(f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"')
                 counts[f"{schema}.{table}"] = con.execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,7 @@ from dagster_project.ingest.contract import (
     RESPONSES,
     TICKETS,
 )
+from dagster_project.ingest.assets import extract_freshness, raw_row_counts
 from dagster_project.ingest.loader import load_entity, rejection_message
 from tests.sources import customer, line, order, product, response, ticket, write_csv, write_tickets
 
@@ -54,20 +56,13 @@ def raw_rows(con, entity) -> list[dict]:
 
 
 def assert_raw_identity(con, entity, summary) -> None:
-    """Raw rows = rows read from files = accepted + quarantined, in the table, the log and the summary."""
-    raw, quarantined = con.execute(
-        f"select count(*), count(_quarantine_reason) from {entity.raw_table}"
-    ).fetchone()
-    read, logged = con.execute(
-        "select coalesce(sum(rows_read), 0), coalesce(sum(rows_quarantined), 0) from ops.loaded_files "
-        "where system = ? and entity = ?",
-        [entity.system, entity.name],
-    ).fetchone()
-    assert raw == read
-    assert quarantined == logged
-    assert summary.rows_read == raw
-    assert summary.rows_quarantined == quarantined
-    assert sum(summary.quarantine_reasons.values()) == quarantined
+    """Raw rows = rows read from files = accepted + quarantined: in the counts the asset check reads,
+    and in the load's summary."""
+    counts = raw_row_counts(con, entity)
+    assert counts["raw_rows"] == counts["rows_read_from_files"] == summary.rows_read
+    assert counts["quarantined_rows"] == counts["quarantined_rows_logged"] == summary.rows_quarantined
+    assert counts["accepted_rows"] + counts["quarantined_rows"] == counts["raw_rows"]
+    assert sum(summary.quarantine_reasons.values()) == summary.rows_quarantined
     metadata = summary.as_metadata()
     assert metadata["rows_accepted"] + metadata["rows_quarantined"] == metadata["rows_read"]
 
@@ -399,3 +394,18 @@ def test_files_of_other_entities_and_unrecognised_names_are_ignored(con, src):
     assert (summary.files_loaded, summary.rejected) == (1, {})
     assert [r["order_id"] for r in raw_rows(con, ORDERS)] == ["O1"]
     assert load(con, ORDER_LINES, src).files_loaded == 1
+
+
+def test_freshness_compares_the_newest_extract_with_the_threshold(con, src):
+    write_csv(src, "orders", "2024-05-20", [order("O1", "C1", TS)])
+    write_csv(src, "orders", "2024-06-01", [order("O2", "C1", TS)])
+    load(con, ORDERS, src)
+    load(con, PRODUCTS, src)  # no products extract at all
+    fresh = extract_freshness(con, ORDERS, date(2024, 6, 3), threshold_days=2)
+    assert (fresh["fresh"], fresh["newest_extract_date"], fresh["age_days"]) == (True, "2024-06-01", 2)
+    assert "problem" not in fresh
+    stale = extract_freshness(con, ORDERS, date(2024, 6, 4), threshold_days=2)
+    assert stale["fresh"] is False
+    assert stale["problem"] == "newest sales/orders extract is from 2024-06-01, 3 day(s) old (threshold 2)"
+    missing = extract_freshness(con, PRODUCTS, date(2024, 6, 4), threshold_days=2)
+    assert missing["fresh"] is False and missing["problem"] == "no sales/products extract has been loaded"
