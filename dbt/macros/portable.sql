@@ -52,6 +52,15 @@
     median({{ expression }})
 {%- endmacro %}
 
+{#- Rows `step` = 0, 1, …, last_number (a scalar expression or an earlier FROM item's column); a FROM item. -#}
+{% macro number_series(last_number) -%}
+    {{ return(adapter.dispatch('number_series', 'c360')(last_number)) }}
+{%- endmacro %}
+
+{% macro default__number_series(last_number) -%}
+    generate_series(0, {{ last_number }}) as series (step)
+{%- endmacro %}
+
 {#- Hours between two timestamps, with fractions. -#}
 {% macro hours_between(start_expression, end_expression) -%}
     ({{ dbt.datediff(start_expression, end_expression, 'second') }} / 3600.0)
