@@ -170,3 +170,176 @@ def warehouse(tmp_path_factory) -> Path:
     refresh = run_refresh(root / "sources", target, as_of=AS_OF, timezone=TIMEZONE)
     assert refresh.returncode == 0, refresh.output
     return target
+
+
+def work_file(warehouse: Path) -> Path:
+    """The refresh's working file, which still holds the intermediate tables."""
+    return warehouse.with_name(warehouse.stem + ".work.duckdb")
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def test_tier_history_from_every_version(warehouse):
+    rows = query(work_file(warehouse), """
+        select customer_id, tier_spell_number, tier, is_upgrade, valid_from_date, valid_to_date
+        from intermediate.int_customer_tiers_historized order by customer_id, tier_spell_number
+    """)
+    got = [(r["customer_id"], r["tier_spell_number"], r["tier"], r["is_upgrade"], r["valid_from_date"],
+            r["valid_to_date"]) for r in rows]
+    assert got == [
+        ("C1", 1, "standard", False, d("2022-01-01"), d("2023-03-14")),
+        ("C1", 2, "gold", True, d("2023-03-15"), None),
+        # C2: four versions from one extract, in updated_at order (not line order).
+        ("C2", 1, "standard", False, d("2023-01-01"), d("2023-06-09")),
+        ("C2", 2, "gold", True, d("2023-06-10"), d("2023-08-31")),
+        ("C2", 3, "standard", False, d("2023-09-01"), d("2024-03-04")),
+        ("C2", 4, "gold", True, d("2024-03-05"), None),
+        # C3: the day 2023-05-01 ends standard; gold from 2024-01-01 local (2023-12-31T20:00Z).
+        ("C3", 1, "standard", False, d("2023-05-01"), d("2023-12-31")),
+        ("C3", 2, "gold", True, d("2024-01-01"), None),
+        ("C4", 1, "standard", False, d("2022-01-01"), None),
+        ("C5", 1, "standard", False, d("2022-01-01"), d("2024-06-24")),
+        ("C5", 2, "gold", True, d("2024-06-25"), None),  # after D
+        ("C6", 1, "standard", False, d("2022-01-01"), None),
+        ("C7", 1, "gold", False, d("2024-05-01"), None),
+        ("C8", 1, "standard", False, d("2022-01-01"), None),
+    ]
+
+
+def test_churn_and_reactivation_events(warehouse):
+    rows = query(work_file(warehouse), """
+        select customer_id, event_type, event_date, last_purchase_date
+        from intermediate.int_customer_churn_events order by customer_id, event_date, event_type
+    """)
+    got = [(r["customer_id"], r["event_type"], r["event_date"], r["last_purchase_date"]) for r in rows]
+    assert got == [
+        # C1: 2023-01-10 -> 2024-02-01 is 387 days: churn on 2023-01-10 + 365, win-back on 2024-02-01.
+        ("C1", "churn", d("2024-01-10"), d("2023-01-10")),
+        ("C1", "reactivation", d("2024-02-01"), d("2023-01-10")),
+        # C4: 2022-06-21 -> 2023-06-21 is exactly 365 days (no churn); 2023-06-21 + 365 = 2024-06-20 = D.
+        ("C4", "churn", d("2024-06-20"), d("2023-06-21")),
+        # C5: 366 days (churn 2023-03-01, win-back 2023-03-02); then 365 days to 2024-03-01: nothing.
+        ("C5", "churn", d("2023-03-01"), d("2022-03-01")),
+        ("C5", "reactivation", d("2023-03-02"), d("2022-03-01")),
+        # C2 (2024-04-10), C3 (2024-01-01), C6 (2023-06-22 -> 2024-06-21 > D), C7 (2023-10-15): none yet.
+    ]
+
+
+def test_retention_by_year(warehouse):
+    rows = query(warehouse, "select * from marts.retention_by_year order by year, tier")
+    got = {(r["year"], r["tier"]): (r["is_partial"], r["tier_as_of_date"], r["active_customers"],
+                                    r["customers_3plus"], r["repeat_rate_3plus"], r["prior_year_active"],
+                                    r["retained_customers"], r["retention_rate"]) for r in rows}
+    # Purchases per year (known customers, completed, <= D; O303 returned, O106 after D, C99 unknown):
+    #   2022: C1 x3, C4 x1, C5 x1
+    #   2023: C1 x1, C2 x2, C3 x2 (O301, O304), C4 x1, C5 x1, C6 x2 (one date), C7 x3
+    #   2024: C1 (O105), C2 (O203), C3 (O302 at 2024-01-01 local), C5 (O503)
+    # Tier at 2022-12-31: C7 gold (earliest known tier), everyone else standard.
+    # Tier at 2023-12-31: C1, C7 gold; C2 (downgraded 2023-09-01), C3, C4, C5, C6 standard.
+    # Tier at D 2024-06-20: C1, C2, C3, C7 gold; C4, C5 (gold only from 2024-06-25), C6 standard.
+    assert got == {
+        # 2022 standard: active C1, C4, C5; 3plus C1 -> 1/3. Nobody was active in 2021.
+        (2022, "standard"): (False, d("2022-12-31"), 3, 1, pytest.approx(1 / 3), 0, 0, None),
+        # 2022 gold: C7 only, not active that year: a row of zeros, rates null.
+        (2022, "gold"): (False, d("2022-12-31"), 0, 0, None, 0, 0, None),
+        (2022, "all"): (False, d("2022-12-31"), 3, 1, pytest.approx(1 / 3), 0, 0, None),
+        # 2023 gold: C1 (1 purchase), C7 (3): 1/2; prior: C1 only; retained C1 -> 1.
+        (2023, "gold"): (False, d("2023-12-31"), 2, 1, 0.5, 1, 1, 1.0),
+        # 2023 standard: C2, C3, C4, C5, C6 all active, none 3plus; prior C4, C5, both retained.
+        (2023, "standard"): (False, d("2023-12-31"), 5, 0, 0.0, 2, 2, 1.0),
+        (2023, "all"): (False, d("2023-12-31"), 7, 1, pytest.approx(1 / 7), 3, 3, 1.0),
+        # 2024 gold: C1, C2, C3, C7 (all active 2023); active now C1, C2, C3 -> 3/4.
+        (2024, "gold"): (True, d("2024-06-20"), 3, 0, 0.0, 4, 3, 0.75),
+        # 2024 standard: C4, C5, C6 (all active 2023); active now C5 -> 1/3.
+        (2024, "standard"): (True, d("2024-06-20"), 1, 0, 0.0, 3, 1, pytest.approx(1 / 3)),
+        (2024, "all"): (True, d("2024-06-20"), 4, 0, 0.0, 7, 4, pytest.approx(4 / 7)),
+    }
+
+
+def test_cohort_retention(warehouse):
+    rows = query(warehouse, "select * from marts.cohort_retention order by cohort_month, months_since_first")
+    # First purchase months (one customer each): C1 2022-02, C5 2022-03, C4 2022-06, C2 2023-01,
+    # C3 2023-05, C6 2023-06, C7 2023-08. Rows run to D's month 2024-06:
+    # 29 + 28 + 25 + 18 + 14 + 13 + 11 = 138.
+    assert len(rows) == 138
+    sizes = {r["cohort_month"]: r["cohort_size"] for r in rows}
+    assert sizes == {d(m): 1 for m in ("2022-02-01", "2022-03-01", "2022-06-01", "2023-01-01", "2023-05-01",
+                                       "2023-06-01", "2023-08-01")}
+    last = {}
+    for r in rows:
+        last[r["cohort_month"]] = max(last.get(r["cohort_month"], -1), r["months_since_first"])
+        assert r["activity_month"].year * 12 + r["activity_month"].month == (
+            r["cohort_month"].year * 12 + r["cohort_month"].month + r["months_since_first"])
+    assert last[d("2022-02-01")] == 28 and last[d("2023-08-01")] == 10
+    active = {(r["cohort_month"].isoformat()[:7], r["months_since_first"]) for r in rows if r["active_customers"]}
+    assert active == {
+        ("2022-02", 0), ("2022-02", 3), ("2022-02", 6), ("2022-02", 11), ("2022-02", 24),  # C1
+        ("2022-03", 0), ("2022-03", 12), ("2022-03", 24),  # C5
+        ("2022-06", 0), ("2022-06", 12),  # C4
+        ("2023-01", 0), ("2023-01", 6), ("2023-01", 15),  # C2
+        ("2023-05", 0), ("2023-05", 3), ("2023-05", 8),  # C3 (O303 returned in 2023-06: not active)
+        ("2023-06", 0),  # C6
+        ("2023-08", 0), ("2023-08", 1), ("2023-08", 2),  # C7
+    }
+    for r in rows:  # cohorts of one: the rate is 1 or 0
+        assert r["retention_rate"] == (1.0 if r["active_customers"] == 1 else 0.0)
+        assert r["active_customers"] in (0, 1)
+
+
+def test_customer_timeline(warehouse):
+    rows = query(warehouse, """
+        select customer_id, event_sequence, event_type, event_id, event_date, detail
+        from marts.customer_timeline order by customer_id, event_sequence
+    """)
+    got = [(r["customer_id"], r["event_sequence"], r["event_type"], r["event_id"], r["detail"]) for r in rows]
+    assert got == [
+        ("C1", 1, "order", "O101", "completed, 100.00"),
+        ("C1", 2, "order", "O102", "completed, 50.00"),
+        ("C1", 3, "order", "O103", "completed, 30.00"),
+        ("C1", 4, "order", "O104", "completed, 50.00"),  # 40 + 10
+        ("C1", 5, "ticket", "T1", "complaint, solved"),
+        ("C1", 6, "survey", "R1", "nps 10, csat 5"),
+        ("C1", 7, "order", "O105", "completed, 20.00"),
+        # Same instant 2024-06-25T04:00Z: order before ticket. Events after D are listed.
+        ("C1", 8, "order", "O106", "completed, 10.00"),
+        ("C1", 9, "ticket", "T5", "complaint, open"),
+        ("C2", 1, "order", "O201", "completed, 120.00"),
+        ("C2", 2, "survey", "R5", "nps 6, csat 3"),
+        ("C2", 3, "order", "O202", "completed, 30.00"),
+        ("C2", 4, "order", "O203", "completed, 25.00"),  # 2 x 15 - 5
+        ("C3", 1, "order", "O301", "completed, 80.00"),
+        ("C3", 2, "order", "O303", "returned, 999.00"),  # cancelled -> completed -> returned: latest
+        ("C3", 3, "order", "O304", "completed, 20.00"),  # cancelled -> completed
+        ("C3", 4, "order", "O302", "completed, 50.00"),
+        ("C3", 5, "survey", "R4", "nps 9, csat none"),
+        ("C4", 1, "order", "O401", "completed, 10.00"),
+        ("C4", 2, "order", "O402", "completed, 10.00"),
+        ("C4", 3, "survey", "R6", "nps 10, csat 5"),
+        ("C5", 1, "order", "O501", "completed, 10.00"),
+        ("C5", 2, "order", "O502", "completed, 10.00"),
+        ("C5", 3, "order", "O503", "completed, 10.00"),
+        ("C6", 1, "order", "O601", "completed, 10.00"),
+        ("C6", 2, "order", "O602", "completed, 5.00"),
+        ("C7", 1, "order", "O701", "completed, 10.00"),  # the customer arrived later: its orders join
+        ("C7", 2, "order", "O702", "completed, 10.00"),
+        ("C7", 3, "order", "O703", "completed, 10.00"),
+        ("C8", 1, "ticket", "T3", "question, pending"),  # matched by email, trimmed and lower-cased
+        ("C8", 2, "survey", "R3", "nps 8, csat 4"),
+    ]
+    # Unmatched T2, T4, R2, R7 and the unknown customer's O9901 are not here.
+    by_id = {r["event_id"]: r for r in rows}
+    assert by_id["O302"]["event_date"] == d("2024-01-01")  # 2023-12-31T17:00Z is 01:00 in Shanghai
+    detail = query(warehouse, """
+        select order_status, order_amount, ticket_type, ticket_status, nps, csat, event_at
+        from marts.customer_timeline where event_id in ('O303', 'T1', 'R4') order by event_id
+    """)
+    assert detail == [
+        {"order_status": "returned", "order_amount": 999.0, "ticket_type": None, "ticket_status": None,
+         "nps": None, "csat": None, "event_at": datetime(2023, 6, 1, 4, 0)},
+        {"order_status": None, "order_amount": None, "ticket_type": None, "ticket_status": None,
+         "nps": 9, "csat": None, "event_at": datetime(2024, 1, 5, 4, 0)},
+        {"order_status": None, "order_amount": None, "ticket_type": "complaint", "ticket_status": "solved",
+         "nps": None, "csat": None, "event_at": datetime(2023, 3, 10, 4, 0)},
+    ]

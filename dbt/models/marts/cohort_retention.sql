@@ -15,7 +15,7 @@ as_of as (
 purchase_months as (
     select distinct
         purchases.customer_id,
-        cast({{ dbt.date_trunc('month', 'purchases.purchase_date') }} as date) as purchase_month
+        {{ month_start('purchases.purchase_date') }} as purchase_month
     from purchases
 ),
 
@@ -54,7 +54,7 @@ cohort_months as (
     cross join {{ number_series('month_span.months_to_as_of') }}
     where
         {{ dbt.dateadd('month', 'series.step', 'cohorts.cohort_month') }}
-        <= {{ dbt.date_trunc('month', 'as_of.as_of_date') }}
+        <= {{ month_start('as_of.as_of_date') }}
 ),
 
 active_members as (

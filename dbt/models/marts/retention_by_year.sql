@@ -17,7 +17,7 @@ as_of as (
 ),
 
 first_purchase_year as (
-    select cast({{ dbt.date_trunc('year', 'min(purchases.purchase_date)') }} as date) as year_start_date
+    select {{ year_start('min(purchases.purchase_date)') }} as year_start_date
     from purchases
 ),
 
@@ -36,7 +36,7 @@ years as (
 year_bounds as (
     select
         years.year_start_date,
-        cast({{ dbt.date_trunc('year', 'as_of.as_of_date') }} as date) = years.year_start_date as is_partial,
+        {{ year_start('as_of.as_of_date') }} = years.year_start_date as is_partial,
         least(
             cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'years.year_start_date')) }} as date),
             as_of.as_of_date
@@ -48,12 +48,12 @@ year_bounds as (
 purchasers_by_year as (
     select
         purchases.customer_id,
-        cast({{ dbt.date_trunc('year', 'purchases.purchase_date') }} as date) as year_start_date,
+        {{ year_start('purchases.purchase_date') }} as year_start_date,
         count(*) as purchases_in_year
     from purchases
     group by
         purchases.customer_id,
-        cast({{ dbt.date_trunc('year', 'purchases.purchase_date') }} as date)
+        {{ year_start('purchases.purchase_date') }}
 ),
 
 purchasers as (
