@@ -343,3 +343,90 @@ def test_customer_timeline(warehouse):
         {"order_status": None, "order_amount": None, "ticket_type": "complaint", "ticket_status": "solved",
          "nps": None, "csat": None, "event_at": datetime(2023, 3, 10, 4, 0)},
     ]
+
+
+EMPTY_MONTH = {
+    "is_partial": False, "new_customers": 0, "active_customers": 0, "churned_customers": 0,
+    "reactivated_customers": 0, "upgraded_customers": 0, "revenue": 0.0, "gross_margin": 0.0,
+    "avg_margin_per_active_customer": None, "cross_sell_revenue": 0.0, "cross_sell_ratio": None,
+    "nps_promoters": 0, "nps_detractors": 0, "nps_responses": 0, "nps": None, "csat_top2_responses": 0,
+    "csat_5_responses": 0, "csat_responses": 0, "csat_top2_pct": None, "completely_satisfied_pct": None,
+    "share_of_wallet_responses": 0, "share_of_wallet_sum": 0.0, "avg_share_of_wallet": None, "complaints": 0,
+    "median_first_response_hours": None,
+}
+
+
+def purchases(new=0, active=0, revenue=0.0, margin=0.0, cross_sell=0.0) -> dict:
+    """Purchase figures of a month; ratios from their parts (null when the denominator is 0)."""
+    return {"new_customers": new, "active_customers": active, "revenue": revenue, "gross_margin": margin,
+            "avg_margin_per_active_customer": margin / active if active else None,
+            "cross_sell_revenue": cross_sell, "cross_sell_ratio": cross_sell / revenue if revenue else None}
+
+
+def responses(promoters=0, detractors=0, nps_count=0, top2=0, fives=0, csat_count=0) -> dict:
+    return {"nps_promoters": promoters, "nps_detractors": detractors, "nps_responses": nps_count,
+            "nps": 100 * (promoters - detractors) / nps_count if nps_count else None,
+            "csat_top2_responses": top2, "csat_5_responses": fives, "csat_responses": csat_count,
+            "csat_top2_pct": 100 * top2 / csat_count if csat_count else None,
+            "completely_satisfied_pct": 100 * fives / csat_count if csat_count else None}
+
+
+def wallets(count, total) -> dict:
+    return {"share_of_wallet_responses": count, "share_of_wallet_sum": total, "avg_share_of_wallet": total / count}
+
+
+def test_kpi_monthly(warehouse):
+    rows = query(warehouse, "select * from marts.kpi_monthly order by month")
+    # The grid opens in 2021-11, the month of the earliest accepted order (O9901, whose customer
+    # never arrived) and response (R7, unmatched), and runs to D's month 2024-06: 32 months.
+    assert [r["month"] for r in rows][0] == d("2021-11-01")
+    assert len(rows) == 32 and rows[-1]["month"] == d("2024-06-01")
+    # Anchors: C1 alpha, C2 alpha (60 alpha vs 60 beta in O201: tie by name), C3 gamma, C4 alpha,
+    # C5 beta, C6 alpha (O601 is its first purchase by time), C7 alpha.
+    expected = {
+        # R7 (unmatched): nps 7 (passive), csat 4.
+        "2021-11": responses(nps_count=1, top2=1, csat_count=1),
+        # T4 (unmatched question, never answered): no complaint, no response time.
+        "2021-12": {},
+        "2022-02": purchases(new=1, active=1, revenue=100, margin=96),  # O101 C1
+        "2022-03": purchases(new=1, active=1, revenue=10, margin=8),  # O501 C5 (its anchor beta)
+        "2022-05": purchases(active=1, revenue=50, margin=46, cross_sell=50),  # O102 beta, C1 anchor alpha
+        "2022-06": purchases(new=1, active=1, revenue=10, margin=6),  # O401 C4
+        "2022-08": purchases(active=1, revenue=30, margin=26),  # O103 alpha
+        # O104 C1 (alpha 40 + gamma 10, cost 5) and O201 C2 (beta 60 + alpha 60, cost 6):
+        # cross-sell gamma 10 + beta 60.
+        "2023-01": purchases(new=1, active=2, revenue=170, margin=159, cross_sell=70),
+        # O502 C5; churn and win-back of C5; C1 upgraded 2023-03-15; R5 (6, 3), R1 (10, 5), R2 (3, 2,
+        # unmatched): promoters 1, detractors 2; csat top2 1, fives 1 of 3; T1 2 h and T2 4 h
+        # (unmatched), both complaints. Share of wallet R1: C1's revenue 2022-03-21 … 2023-03-20 is
+        # O102 50 + O103 30 + O104 50 = 130, / 400 = 0.325.
+        "2023-03": {**purchases(active=1, revenue=10, margin=8), "churned_customers": 1,
+                    "reactivated_customers": 1, "upgraded_customers": 1,
+                    **responses(promoters=1, detractors=2, nps_count=3, top2=1, fives=1, csat_count=3),
+                    **wallets(1, 0.325), "complaints": 2, "median_first_response_hours": 3.0},
+        "2023-05": purchases(new=1, active=1, revenue=80, margin=79),  # O301 C3 (O303 returned in 06)
+        # O402 C4 (10, 6), O601 + O602 C6 (10 + 5, margin 6 + 4; O602 gamma is cross-sell);
+        # C2 upgraded 2023-06-10.
+        "2023-06": {**purchases(new=1, active=2, revenue=25, margin=16, cross_sell=5), "upgraded_customers": 1},
+        "2023-07": purchases(active=1, revenue=30, margin=28, cross_sell=30),  # O202 beta, C2 anchor alpha
+        "2023-08": purchases(new=1, active=2, revenue=30, margin=25),  # O304 C3 gamma, O701 C7 alpha
+        "2023-09": purchases(active=1, revenue=10, margin=6),  # O702
+        "2023-10": purchases(active=1, revenue=10, margin=8, cross_sell=10),  # O703 beta
+        # O302 C3 (alpha 50, line cost 10) at 01:00 local on 2024-01-01; C1 churned 2024-01-10;
+        # C3 upgraded 2024-01-01 local. R4 (nps 9, no csat): C3's revenue 2023-01-06 … 2024-01-05 is
+        # 80 + 20 + 50 = 150 / 100 -> capped at 1.
+        "2024-01": {**purchases(active=1, revenue=50, margin=40, cross_sell=50), "churned_customers": 1,
+                    "upgraded_customers": 1, **responses(promoters=1, nps_count=1), **wallets(1, 1.0)},
+        "2024-02": {**purchases(active=1, revenue=20, margin=18, cross_sell=20), "reactivated_customers": 1},
+        # O503 C5: 365 days after O502, no win-back; C2 upgraded 2024-03-05.
+        "2024-03": {**purchases(active=1, revenue=10, margin=8), "upgraded_customers": 1},
+        "2024-04": purchases(active=1, revenue=25, margin=23, cross_sell=25),  # O203 gamma
+        # D's month: C4 churned on D; C6's churn (2024-06-21), C5's upgrade, O106, T5, R6 fall after D.
+        # T3 (C8, 1 h, question); R3 (C8, nps 8, csat 4, share of wallet 0 / 50 = 0).
+        "2024-06": {"is_partial": True, "churned_customers": 1, "median_first_response_hours": 1.0,
+                    **responses(nps_count=1, top2=1, csat_count=1), **wallets(1, 0.0)},
+    }
+    for row in rows:
+        month = row.pop("month").isoformat()[:7]
+        want = {**EMPTY_MONTH, **expected.get(month, {})}
+        assert row == {k: pytest.approx(v) if isinstance(v, float) else v for k, v in want.items()}, month
