@@ -3,6 +3,7 @@
     submitted on or before D. "Latest" orders by submitted_at, then response_id: on a tie the
     greater response_id is the later one.
 -#}
+{%- set latest_first = 'submitted_at desc, response_id desc' %}
 with
 
 responses as (
@@ -33,7 +34,7 @@ nps_responses as (
 ),
 
 latest_nps as (
-    {{ keep_first_row('nps_responses', 'matched_customer_id', 'submitted_at desc, response_id desc') }}
+    {{ keep_first_row('nps_responses', 'matched_customer_id', latest_first) }}
 ),
 
 csat_responses as (
@@ -43,7 +44,7 @@ csat_responses as (
 ),
 
 latest_csat as (
-    {{ keep_first_row('csat_responses', 'matched_customer_id', 'submitted_at desc, response_id desc') }}
+    {{ keep_first_row('csat_responses', 'matched_customer_id', latest_first) }}
 ),
 
 share_of_wallet_responses_12m as (
@@ -54,7 +55,7 @@ share_of_wallet_responses_12m as (
 ),
 
 latest_share_of_wallet as (
-    {{ keep_first_row('share_of_wallet_responses_12m', 'customer_id', 'submitted_at desc, response_id desc') }}
+    {{ keep_first_row('share_of_wallet_responses_12m', 'customer_id', latest_first) }}
 ),
 
 response_summary as (
