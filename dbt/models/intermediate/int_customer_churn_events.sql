@@ -38,13 +38,13 @@ churns as (
     select
         purchase_date_gaps.customer_id,
         'churn' as event_type,
-        cast({{ dbt.dateadd('day', 365, 'purchase_date_gaps.purchase_date') }} as date) as event_date,
+        cast({{ dbt.dateadd('day', churn_after_days(), 'purchase_date_gaps.purchase_date') }} as date) as event_date,
         purchase_date_gaps.purchase_date as last_purchase_date
     from purchase_date_gaps
     where
         purchase_date_gaps.next_purchase_date is null
         or {{ dbt.datediff('purchase_date_gaps.purchase_date', 'purchase_date_gaps.next_purchase_date', 'day') }}
-        > 365
+        > {{ churn_after_days() }}
 ),
 
 reactivations as (
@@ -56,7 +56,7 @@ reactivations as (
     from purchase_date_gaps
     where
         {{ dbt.datediff('purchase_date_gaps.previous_purchase_date', 'purchase_date_gaps.purchase_date', 'day') }}
-        > 365
+        > {{ churn_after_days() }}
 ),
 
 events as (

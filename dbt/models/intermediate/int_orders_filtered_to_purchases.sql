@@ -9,12 +9,22 @@ customers as (
     select * from {{ ref('stg_sales__customers') }}
 ),
 
-order_totals as (
-    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
+order_lines as (
+    select * from {{ ref('int_order_lines_priced') }}
 ),
 
 as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
+),
+
+order_totals as (
+    select
+        order_lines.order_id,
+        count(*) as line_count,
+        sum(order_lines.line_revenue) as order_revenue,
+        sum(order_lines.line_cost) as order_cost
+    from order_lines
+    group by order_lines.order_id
 ),
 
 final as (

@@ -12,8 +12,8 @@ orders as (
     select * from {{ ref('stg_sales__orders') }}
 ),
 
-order_totals as (
-    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
+order_lines as (
+    select * from {{ ref('int_order_lines_priced') }}
 ),
 
 tickets as (
@@ -24,6 +24,14 @@ responses as (
     select * from {{ ref('int_responses_matched_to_customers') }}
 ),
 
+order_amounts as (
+    select
+        order_lines.order_id,
+        sum(order_lines.line_revenue) as order_amount
+    from order_lines
+    group by order_lines.order_id
+),
+
 order_events as (
     select
         orders.customer_id,
@@ -32,10 +40,10 @@ order_events as (
         'order' as event_type,
         orders.order_id as event_id,
         orders.status || ', '
-        || cast(cast(coalesce(order_totals.order_revenue, 0) as decimal(18, 2)) as {{ dbt.type_string() }})
+        || cast(cast(coalesce(order_amounts.order_amount, 0) as decimal(18, 2)) as {{ dbt.type_string() }})
             as detail,
         orders.status as order_status,
-        cast(coalesce(order_totals.order_revenue, 0) as {{ dbt.type_numeric() }}) as order_amount,
+        cast(coalesce(order_amounts.order_amount, 0) as {{ dbt.type_numeric() }}) as order_amount,
         cast(null as {{ dbt.type_string() }}) as ticket_type,
         cast(null as {{ dbt.type_string() }}) as ticket_status,
         cast(null as {{ dbt.type_int() }}) as nps,
@@ -43,8 +51,8 @@ order_events as (
     from orders
     inner join customers
         on orders.customer_id = customers.customer_id
-    left join order_totals
-        on orders.order_id = order_totals.order_id
+    left join order_amounts
+        on orders.order_id = order_amounts.order_id
 ),
 
 ticket_events as (
