@@ -65,3 +65,12 @@
 {% macro default__type_double() -%}
     double
 {%- endmacro %}
+
+{#- Round to a whole number, halves away from zero (2.5 -> 3, -2.5 -> -3), on every engine. -#}
+{% macro round_half_away_from_zero(expression) -%}
+    {{ return(adapter.dispatch('round_half_away_from_zero', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__round_half_away_from_zero(expression) -%}
+    (sign({{ expression }}) * floor(abs({{ expression }}) + 0.5))
+{%- endmacro %}
