@@ -14,24 +14,8 @@ as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
 ),
 
-purchase_dates as (
-    select distinct
-        purchases.customer_id,
-        purchases.purchase_date
-    from purchases
-),
-
 purchase_date_gaps as (
-    select
-        purchase_dates.customer_id,
-        purchase_dates.purchase_date,
-        lag(purchase_dates.purchase_date) over (
-            partition by purchase_dates.customer_id order by purchase_dates.purchase_date
-        ) as previous_purchase_date,
-        lead(purchase_dates.purchase_date) over (
-            partition by purchase_dates.customer_id order by purchase_dates.purchase_date
-        ) as next_purchase_date
-    from purchase_dates
+    {{ distinct_purchase_dates_in_sequence('purchases') }}
 ),
 
 churns as (

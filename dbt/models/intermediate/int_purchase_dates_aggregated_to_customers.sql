@@ -5,21 +5,8 @@ purchases as (
     select * from {{ ref('int_orders_filtered_to_purchases') }}
 ),
 
-purchase_dates as (
-    select distinct
-        purchases.customer_id,
-        purchases.purchase_date
-    from purchases
-),
-
 consecutive_dates as (
-    select
-        purchase_dates.customer_id,
-        purchase_dates.purchase_date,
-        lag(purchase_dates.purchase_date) over (
-            partition by purchase_dates.customer_id order by purchase_dates.purchase_date
-        ) as previous_purchase_date
-    from purchase_dates
+    {{ distinct_purchase_dates_in_sequence('purchases') }}
 ),
 
 final as (
