@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export C360_DBT_TARGET_PATH ?= target
 
-.PHONY: setup demo test lint ui clean
+.PHONY: setup demo test lint ui docs clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ test: setup
 
 lint: setup
 	C360_WORK_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt/models --disable-progress-bar --nocolor
+
+docs: setup
+	cd dbt && C360_WORK_DB=$(CURDIR)/warehouse/c360.work.duckdb ../$(BIN)/dbt docs generate
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

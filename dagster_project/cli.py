@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -204,10 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.set_defaults(func=run_refresh)
     report = sub.add_parser("report", help="print what the last refresh published")
     report.set_defaults(func=run_report)
-    if importlib.util.find_spec(f"{__package__}.generator") is not None:  # the demo-data generator
-        from . import generator
+    from . import generator
 
-        generator.register(sub)
+    generator.register(sub)
     return parser
 
 
