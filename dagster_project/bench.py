@@ -27,6 +27,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -160,13 +161,24 @@ def _process_tree_rss(root_pid: int) -> int:
 @dataclass
 class RefreshRun:
     seconds: float
+    cpu_seconds: float
     peak_rss_bytes: int
     run_id: str
     stages: dict[str, float] = field(default_factory=dict)
 
 
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_refresh(env: dict[str, str], *extra_args: str) -> RefreshRun:
-    """`c360 refresh` in a subprocess, timed, with the peak RSS of its process tree."""
+    """`c360 refresh` in a subprocess: wall and CPU seconds, and the peak RSS of its process tree.
+
+    CPU seconds (user + system of the whole tree) do not grow when other work shares the
+    machine, so they are the fairer figure on a busy host; wall seconds are what a user waits.
+    """
+    cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen([str(C360), "refresh", *extra_args], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -183,12 +195,13 @@ def run_refresh(env: dict[str, str], *extra_args: str) -> RefreshRun:
     sampler.start()
     output, _ = proc.communicate()
     seconds = time.monotonic() - started
+    cpu_seconds = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
     stop.set()
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"c360 refresh failed ({proc.returncode}):\n{output[-4000:]}")
     run_id = RUN_ID.findall(output)[-1]
-    return RefreshRun(seconds, peak, run_id, stage_seconds(run_id, seconds))
+    return RefreshRun(seconds, cpu_seconds, peak, run_id, stage_seconds(run_id, seconds))
 
 
 def stage_seconds(run_id: str, total_seconds: float) -> dict[str, float]:
@@ -237,11 +250,13 @@ def stage_seconds(run_id: str, total_seconds: float) -> dict[str, float]:
 # ----------------------------------------------------------------------------- the floor
 
 
-def duckdb_load_floor(source_dir: Path, database: Path) -> float:
-    """Seconds for DuckDB alone to load the same extracts, all text, into one table per entity."""
+def duckdb_load_floor(source_dir: Path, database: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds for DuckDB alone to load the same extracts, all text, into one table
+    per entity."""
     database.unlink(missing_ok=True)
     entities = sorted({(p.parent.name, EXTRACT.match(p.name)["entity"], EXTRACT.match(p.name)["ext"])
                        for p in source_dir.glob("*/*") if EXTRACT.match(p.name)})
+    cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
     started = time.monotonic()
     con = duckdb.connect(str(database))
     try:
@@ -254,8 +269,9 @@ def duckdb_load_floor(source_dir: Path, database: Path) -> float:
     finally:
         con.close()
     seconds = time.monotonic() - started
+    cpu_seconds = _cpu_seconds(resource.RUSAGE_SELF) - cpu_before
     database.unlink(missing_ok=True)
-    return seconds
+    return seconds, cpu_seconds
 
 
 # ----------------------------------------------------------------------------- query latency
@@ -342,11 +358,14 @@ def _verdict(ok: bool) -> str:
 
 
 def write_report(path: Path, source_set: SourceSet, runs: int, machine: dict, full: list[RefreshRun],
-                 incremental: list[RefreshRun], floors: list[float], latencies: dict) -> str:
+                 incremental: list[RefreshRun], floors: list[tuple[float, float]], latencies: dict) -> str:
     median = statistics.median
     full_s = median(r.seconds for r in full)
+    full_cpu = median(r.cpu_seconds for r in full)
     inc_s = median(r.seconds for r in incremental)
-    floor_s = median(floors)
+    inc_cpu = median(r.cpu_seconds for r in incremental)
+    floor_s = median(wall for wall, _ in floors)
+    floor_cpu = median(cpu for _, cpu in floors)
     peak = max(r.peak_rss_bytes for r in full + incremental) / 2**30
     stages = {name: median(r.stages[name] for r in full) for name in full[0].stages}
     meta = source_set.meta
@@ -373,28 +392,31 @@ def write_report(path: Path, source_set: SourceSet, runs: int, machine: dict, fu
         "",
         "## Results",
         "",
-        "| measure | value | target (1M customers) | |",
-        "| --- | --- | --- | --- |",
-        f"| full refresh (ingest, build, test, publish) | {full_s:.1f} s | < {TARGET_FULL_SECONDS} s | "
-        f"{_verdict(full_s < TARGET_FULL_SECONDS)} |",
-        f"| DuckDB alone loading the same files (floor) | {floor_s:.1f} s | | |",
-        f"| full refresh / floor | {full_s / floor_s:.1f}x | <= {TARGET_FLOOR_MULTIPLE}x | "
-        f"{_verdict(full_s / floor_s <= TARGET_FLOOR_MULTIPLE)} |",
-        f"| refresh after one new day of extracts | {inc_s:.1f} s | < {TARGET_INCREMENTAL_SECONDS} s | "
-        f"{_verdict(inc_s < TARGET_INCREMENTAL_SECONDS)} |",
-        f"| peak memory (RSS of the refresh's process tree) | {peak:.2f} GiB | < {TARGET_PEAK_GIB} GiB | "
+        "Wall seconds are what a user waits; CPU seconds (user + system of every process) do not "
+        "grow when other work shares the machine (see the load average above).",
+        "",
+        "| measure | wall | CPU | target (1M customers) | wall vs target |",
+        "| --- | --- | --- | --- | --- |",
+        f"| full refresh (ingest, build, test, publish) | {full_s:.1f} s | {full_cpu:.1f} s | "
+        f"< {TARGET_FULL_SECONDS} s | {_verdict(full_s < TARGET_FULL_SECONDS)} |",
+        f"| DuckDB alone loading the same files (floor) | {floor_s:.1f} s | {floor_cpu:.1f} s | | |",
+        f"| full refresh / floor | {full_s / floor_s:.1f}x | {full_cpu / floor_cpu:.1f}x | "
+        f"<= {TARGET_FLOOR_MULTIPLE}x | {_verdict(full_s / floor_s <= TARGET_FLOOR_MULTIPLE)} |",
+        f"| refresh after one new day of extracts | {inc_s:.1f} s | {inc_cpu:.1f} s | "
+        f"< {TARGET_INCREMENTAL_SECONDS} s | {_verdict(inc_s < TARGET_INCREMENTAL_SECONDS)} |",
+        f"| peak memory (RSS of the refresh's process tree) | {peak:.2f} GiB | | < {TARGET_PEAK_GIB} GiB | "
         f"{_verdict(peak < TARGET_PEAK_GIB)} |",
     ]
     for label, value in latencies.items():
         if value is None:
-            lines.append(f"| query p50 / p95: {label} | not in the mart yet | | |")
+            lines.append(f"| query p50 / p95: {label} | not in the mart yet | | | |")
             continue
         target = ""
         verdict = ""
         if label.startswith("one customer"):
             target = f"p95 < {TARGET_LOOKUP_P95_MS} ms"
             verdict = _verdict(value["p95"] < TARGET_LOOKUP_P95_MS)
-        lines.append(f"| query p50 / p95: {label} | {value['p50']:.1f} / {value['p95']:.1f} ms | "
+        lines.append(f"| query p50 / p95: {label} | {value['p50']:.1f} / {value['p95']:.1f} ms | | "
                      f"{target} | {verdict} |")
     lines += [
         "",
@@ -409,10 +431,10 @@ def write_report(path: Path, source_set: SourceSet, runs: int, machine: dict, fu
         "",
         "## Every run",
         "",
-        "| run | full refresh s | one-day refresh s | floor s | peak GiB |",
+        "| run | full refresh s (CPU) | one-day refresh s (CPU) | floor s (CPU) | peak GiB |",
         "| --- | --- | --- | --- | --- |",
-        *[f"| {i + 1} | {f.seconds:.1f} | {n.seconds:.1f} | {fl:.1f} | "
-          f"{max(f.peak_rss_bytes, n.peak_rss_bytes) / 2**30:.2f} |"
+        *[f"| {i + 1} | {f.seconds:.1f} ({f.cpu_seconds:.1f}) | {n.seconds:.1f} ({n.cpu_seconds:.1f}) | "
+          f"{fl[0]:.1f} ({fl[1]:.1f}) | {max(f.peak_rss_bytes, n.peak_rss_bytes) / 2**30:.2f} |"
           for i, (f, n, fl) in enumerate(zip(full, incremental, floors))],
         "",
     ]
@@ -433,6 +455,8 @@ def run_bench(args: argparse.Namespace) -> int:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    # Its own dbt target folder, so that a bench never waits on another run's manifest lock.
+    env["C360_DBT_TARGET_PATH"] = str(source_set.root / "dbt_target")
     machine = _machine()
     full, incremental, floors = [], [], []
     for number in range(1, args.runs + 1):
@@ -442,15 +466,15 @@ def run_bench(args: argparse.Namespace) -> int:
         run_env = {**env, "C360_SOURCE_DIR": str(sources), "C360_WAREHOUSE": str(warehouse)}
         _say(f"run {number}/{args.runs}: full refresh")
         full.append(run_refresh(run_env))
-        _say(f"  {full[-1].seconds:.1f} s, peak {full[-1].peak_rss_bytes / 2**30:.2f} GiB, "
+        _say(f"  {full[-1].seconds:.1f} s (CPU {full[-1].cpu_seconds:.1f} s), peak {full[-1].peak_rss_bytes / 2**30:.2f} GiB, "
              + ", ".join(f"{k} {v:.1f} s" for k, v in full[-1].stages.items()))
         _link_tree(sorted(source_set.last_day.glob("*/*")), sources)
         _say(f"run {number}/{args.runs}: refresh after one new day")
         incremental.append(run_refresh(run_env))
-        _say(f"  {incremental[-1].seconds:.1f} s")
+        _say(f"  {incremental[-1].seconds:.1f} s (CPU {incremental[-1].cpu_seconds:.1f} s)")
         _say(f"run {number}/{args.runs}: DuckDB alone loading the same files")
         floors.append(duckdb_load_floor(source_set.base, work / "floor.duckdb"))
-        _say(f"  {floors[-1]:.1f} s")
+        _say(f"  {floors[-1][0]:.1f} s (CPU {floors[-1][1]:.1f} s)")
     _say("query latency on the published mart")
     latencies = query_latencies(work / "warehouse" / "c360.duckdb", args.queries)
     report = BENCH_DIR / "results" / f"{args.customers}.md"
