@@ -27,7 +27,7 @@ test: setup
 	$(MAKE) lint
 
 lint: setup
-	C360_WORK_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt/models dbt/macros --disable-progress-bar --nocolor
+	C360_WORK_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt/models --disable-progress-bar --nocolor
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

@@ -104,6 +104,41 @@ def run_refresh(args: argparse.Namespace) -> int:
     return 1
 
 
+def run_report(args: argparse.Namespace) -> int:
+    """What the last refresh published: tables and row counts, match rates, and where to go next."""
+    import duckdb
+
+    settings = load_settings()
+    if not settings.warehouse.exists():
+        _say(f"nothing published yet at {settings.warehouse}; run `c360 refresh`")
+        return 1
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables() order by 1, 2"
+        ).fetchall()
+        print(f"Published warehouse: {settings.warehouse}")
+        for schema, table, _ in tables:
+            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            print(f"  {schema}.{table:<28} {rows:>10} rows")
+        if any(t == "identity_match_rates" for _, t, _ in tables):
+            print("Identity match rates:")
+            for source, records, matched, rate in con.execute(
+                "select source_entity, records, matched_records, match_rate "
+                "from audit.identity_match_rates order by 1"
+            ).fetchall():
+                print(f"  {source:<10} {matched}/{records} matched ({rate:.1%})")
+    finally:
+        con.close()
+    print(
+        "\nQuery it:   .venv/bin/python -c \"import duckdb; "
+        f"print(duckdb.connect('{settings.warehouse}', read_only=True)"
+        ".sql('select * from marts.customer_360 limit 5'))\""
+        "\nDagster UI: make ui   (then open http://localhost:3000)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="Customer-360 warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--full-refresh", action="store_true",
                          help="rebuild the incremental models from the whole raw layer")
     refresh.set_defaults(func=run_refresh)
+    report = sub.add_parser("report", help="print what the last refresh published")
+    report.set_defaults(func=run_report)
     from . import backfill, bench, generator
 
     generator.register(sub)

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from .dbt_assets import c360_dbt_assets
+from .match_rates import MATCH_RATE_HISTORY_KEY
 from .resources import C360Settings
 from .warehouse import publish
 
@@ -14,7 +15,7 @@ PUBLISHED_MART_KEY = dg.AssetKey(["warehouse", "published_mart"])
     key=PUBLISHED_MART_KEY,
     group_name="publish",
     kinds={"duckdb"},
-    deps=list(c360_dbt_assets.keys),
+    deps=[*c360_dbt_assets.keys, MATCH_RATE_HISTORY_KEY],
     description=(
         "The published DuckDB file at C360_WAREHOUSE. Replaced atomically, and only when every "
         "upstream asset and blocking check succeeded in this run."

@@ -22,7 +22,7 @@ from .settings import Settings
 # Schemas copied into the published file: the mart, and the audit tables for data stewards.
 PUBLISHED_SCHEMAS = ("marts", "audit")
 # Operational tables copied too, so a steward can see what was loaded, quarantined and rejected.
-PUBLISHED_OPS_TABLES = ("loaded_files", "rejected_files", "refresh_log")
+PUBLISHED_OPS_TABLES = ("loaded_files", "rejected_files", "match_rate_history", "quarantined_rows")
 TEMP_SUFFIX = ".publishing"
 
 
@@ -97,7 +97,12 @@ def publish(settings: Settings) -> dict[str, int]:
             con.execute(f"attach '{settings.work_db}' as work (read_only)")
             tables = con.execute(
                 """
-                select schema_name, table_name from duckdb_tables()
+                select schema_name, table_name
+                from (
+                    select database_name, schema_name, table_name from duckdb_tables()
+                    union all
+                    select database_name, schema_name, view_name from duckdb_views() where not internal
+                ) as relations
                 where database_name = 'work'
                   and (schema_name in (select unnest(?))
                        or (schema_name = 'ops' and table_name in (select unnest(?))))

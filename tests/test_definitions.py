@@ -14,22 +14,22 @@ def test_ingestion_asset_keys_equal_dbt_source_keys():
     for key in (["sales", "customers"], ["sales", "products"], ["sales", "orders"], ["sales", "order_lines"],
                 ["service", "tickets"], ["survey", "responses"], ["identity", "phone_numbers"]):
         assert dg.AssetKey(key) in specs, key
-    staging = specs[dg.AssetKey(["stg_sales__customer_versions"])]
+    staging = specs[dg.AssetKey(["staging", "stg_sales__customer_versions"])]
     assert dg.AssetKey(["sales", "customers"]) in {dep.asset_key for dep in staging.deps}
 
 
 def test_groups_one_per_source_system_and_dbt_folder():
     groups = {spec.group_name for spec in _specs().values()}
     assert {"sales", "service", "survey", "identity", "staging", "intermediate", "marts", "publish"} <= groups
-    assert _specs()[dg.AssetKey(["customer_360"])].group_name == "marts"
-    assert _specs()[dg.AssetKey(["stg_service__tickets"])].group_name == "staging"
+    assert _specs()[dg.AssetKey(["marts", "customer_360"])].group_name == "marts"
+    assert _specs()[dg.AssetKey(["staging", "stg_service__tickets"])].group_name == "staging"
 
 
 def test_dbt_tests_and_raw_row_identity_are_asset_checks():
     check_keys = {key for key in defs.resolve_asset_graph().asset_check_keys}
     names = {(key.asset_key.to_user_string(), key.name) for key in check_keys}
     assert ("sales/orders", "raw_rows_equal_accepted_plus_quarantined") in names
-    assert any(asset == "customer_360" and name.startswith("unique_customer_360_customer_id")
+    assert any(asset == "marts/customer_360" and name.startswith("unique_customer_360_customer_id")
                for asset, name in names)
 
 
@@ -40,4 +40,14 @@ def test_daily_refresh_job_and_schedule():
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.job_name == "daily_refresh"
     published = _specs()[dg.AssetKey(["warehouse", "published_mart"])]
-    assert dg.AssetKey(["customer_360"]) in {dep.asset_key for dep in published.deps}
+    assert dg.AssetKey(["marts", "customer_360"]) in {dep.asset_key for dep in published.deps}
+    match_rates = _specs()[dg.AssetKey(["audit", "match_rate_history"])]
+    assert dg.AssetKey(["audit", "identity_match_rates"]) in {dep.asset_key for dep in match_rates.deps}
+
+
+def test_every_dependency_is_a_defined_asset():
+    """A typo in a dep key would silently make an external asset; every dep must be defined here."""
+    specs = _specs()
+    for spec in specs.values():
+        for dep in spec.deps:
+            assert dep.asset_key in specs, f"{spec.key.to_user_string()} depends on unknown {dep.asset_key}"

@@ -14,14 +14,15 @@ PHONE_COLUMNS = ((CUSTOMERS, "phone"), (TICKETS, "requester_phone"), (RESPONSES,
 
 
 def to_e164(text, default_region: str):
-    """E.164 form of a phone; None when it is not a possible number (no key, not an error)."""
+    """E.164 form of a phone; None when it cannot be a phone number (no key, not an error)."""
     if text is None or not text.strip():
         return None
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    # A number of a possible length for its region; the digits themselves are not vetted.
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

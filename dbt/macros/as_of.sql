@@ -30,3 +30,8 @@
     ) as ranked
     where ranked.version_rank = 1
 {%- endmacro %}
+
+{#- First business date of the window of `window_days` (365) days ending on `date_expression` (D − 364). -#}
+{% macro window_start(date_expression) -%}
+    cast({{ dbt.dateadd('day', 1 - var('window_days'), date_expression) }} as date)
+{%- endmacro %}

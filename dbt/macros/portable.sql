@@ -52,6 +52,15 @@
     median({{ expression }})
 {%- endmacro %}
 
+{#- Rows `step` = 0, 1, …, last_number (a scalar expression or an earlier FROM item's column); a FROM item. -#}
+{% macro number_series(last_number) -%}
+    {{ return(adapter.dispatch('number_series', 'c360')(last_number)) }}
+{%- endmacro %}
+
+{% macro default__number_series(last_number) -%}
+    generate_series(0, {{ last_number }}) as series (step)
+{%- endmacro %}
+
 {#- Hours between two timestamps, with fractions. -#}
 {% macro hours_between(start_expression, end_expression) -%}
     ({{ dbt.datediff(start_expression, end_expression, 'second') }} / 3600.0)
@@ -64,4 +73,13 @@
 
 {% macro default__type_double() -%}
     double
+{%- endmacro %}
+
+{#- Round to a whole number, halves away from zero (2.5 -> 3, -2.5 -> -3), on every engine. -#}
+{% macro round_half_away_from_zero(expression) -%}
+    {{ return(adapter.dispatch('round_half_away_from_zero', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__round_half_away_from_zero(expression) -%}
+    (sign({{ expression }}) * floor(abs({{ expression }}) + 0.5))
 {%- endmacro %}

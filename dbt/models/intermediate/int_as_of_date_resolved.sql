@@ -46,8 +46,7 @@ resolved as (
 final as (
     select
         resolved.as_of_date,
-        cast({{ dbt.dateadd('day', 1 - var('window_days'), 'resolved.as_of_date') }} as date)
-            as window_start_date
+        {{ window_start('resolved.as_of_date') }} as window_start_date
     from resolved
 )
 
