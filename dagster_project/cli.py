@@ -114,6 +114,10 @@ def run_refresh(args: argparse.Namespace) -> int:
         _say(f"C360_SOURCE_DIR {settings.source_dir} is not a folder")
         return 2
     ensure_dagster_home()
+    if getattr(args, "full_refresh", False):
+        from .dbt_assets import FULL_REFRESH_ENV
+
+        os.environ[FULL_REFRESH_ENV] = "1"
     from .warehouse import RefreshLockedError, refresh_lock, remove_stale_publish_files
 
     started = time.monotonic()
@@ -200,12 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="Customer-360 warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
     refresh = sub.add_parser("refresh", help="run the whole daily refresh once, headless")
+    refresh.add_argument("--full-refresh", action="store_true",
+                         help="rebuild the incremental models from the whole raw layer")
     refresh.set_defaults(func=run_refresh)
     report = sub.add_parser("report", help="print what the last refresh published")
     report.set_defaults(func=run_report)
-    from . import generator
+    from . import backfill, bench, generator
 
     generator.register(sub)
+    backfill.register(sub)
+    bench.register(sub)
     return parser
 
 

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets, grouped by dbt folder; dbt tests become asset checks."""
 
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,4 +28,14 @@ class C360DbtTranslator(DagsterDbtTranslator):
 )
 def c360_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C360Settings):
     c360.settings()  # exports C360_* settings for the dbt subprocess
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(), context=context).stream()
+
+
+FULL_REFRESH_ENV = "C360_DBT_FULL_REFRESH"
+
+
+def dbt_build_args() -> list[str]:
+    """`dbt build`; with C360_DBT_FULL_REFRESH=1 (`c360 refresh --full-refresh`) the incremental
+    models are rebuilt from the whole raw layer instead of merging only new extracts."""
+    full_refresh = os.environ.get(FULL_REFRESH_ENV, "").strip().lower() in ("1", "true", "yes")
+    return ["build", "--full-refresh"] if full_refresh else ["build"]

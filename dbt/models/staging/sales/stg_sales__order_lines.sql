@@ -1,27 +1,7 @@
 with
 
-source as (
-    select * from {{ source('sales', 'order_lines') }}
-    where _quarantine_reason is null
-),
-
-renamed as (
-    select
-        {{ clean_text('order_id') }} as order_id,
-        cast({{ clean_text('line_number') }} as {{ dbt.type_int() }}) as line_number,
-        {{ clean_text('product_id') }} as product_id,
-        {{ to_money('quantity') }} as quantity,
-        {{ to_money('unit_price') }} as unit_price,
-        {{ to_money('discount_amount') }} as discount_amount,
-        {{ to_money('unit_cost') }} as unit_cost,
-        _extract_date,
-        _file_id,
-        _line
-    from source
-),
-
 latest as (
-    {{ keep_first_row('renamed', 'order_id, line_number', newest_version_first(updated_at=none)) }}
+    select * from {{ ref('base_sales__order_lines_latest') }}
 ),
 
 final as (

@@ -1,35 +1,7 @@
 with
 
-source as (
-    select * from {{ source('survey', 'responses') }}
-    where _quarantine_reason is null
-),
-
-renamed as (
-    select
-        {{ clean_text('response_id') }} as response_id,
-        {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('email') }} as email,
-        {{ clean_text('phone') }} as phone,
-        cast({{ clean_text('nps') }} as {{ dbt.type_int() }}) as nps,
-        cast({{ clean_text('csat') }} as {{ dbt.type_int() }}) as csat,
-        cast({{ clean_text('reliability') }} as {{ dbt.type_int() }}) as reliability,
-        cast({{ clean_text('assurance') }} as {{ dbt.type_int() }}) as assurance,
-        cast({{ clean_text('tangibles') }} as {{ dbt.type_int() }}) as tangibles,
-        cast({{ clean_text('empathy') }} as {{ dbt.type_int() }}) as empathy,
-        cast({{ clean_text('responsiveness') }} as {{ dbt.type_int() }}) as responsiveness,
-        {{ to_money('category_spend_12m') }} as category_spend_12m,
-        comment,
-        _extract_date,
-        _file_id,
-        _line
-    from source
-),
-
 first_received as (
-    {#- Responses never change: the first copy received is the response. -#}
-    {{ keep_first_row('renamed', 'response_id', '_file_id, _line') }}
+    select * from {{ ref('base_survey__responses_first_received') }}
 ),
 
 final as (
