@@ -400,10 +400,13 @@ def test_a_rejected_file_fails_the_refresh_and_leaves_the_mart_unchanged(day_one
 def test_a_failing_blocking_dbt_test_stops_publication(day_one, day_two, day_two_again, area):
     w4 = copy_warehouse(day_one.w1, area / "w4" / "c360.duckdb")
     published = file_identity(w4)
-    # A raw row that slipped past the contract (as a bug in it would let through): the staging
-    # model's accepted_values test on the order status is the gate that catches it.
+    # A row that slipped past the contract into the kept (incremental) staging state, as a bug in
+    # the contract would let through: the accepted_values test on the order status is the gate.
     con = duckdb.connect(str(w4.with_name("c360.work.duckdb")))
-    con.execute("update raw_sales.orders set status = 'on_hold' where order_id = 'O1'")
+    changed = con.execute(
+        "update staging.base_sales__orders_latest set status = 'on_hold' where order_id = 'O1'"
+    ).fetchone()[0]
+    assert changed == 1
     con.close()
 
     result = run_refresh(day_one.sources, w4, as_of=AS_OF)
