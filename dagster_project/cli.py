@@ -130,7 +130,9 @@ def run_refresh(args: argparse.Namespace) -> int:
                  f"time zone {settings.timezone}")
             _say("parsing the dbt project")
             from .dbt_project import prepare_manifest
+            from .settings import export_dbt_env
 
+            export_dbt_env(settings)  # the same profile as the build's, so dbt can reuse this parse
             prepare_manifest()
             import dagster as dg
 

@@ -17,6 +17,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_SOURCE_DIR = PROJECT_ROOT / "seeds" / "demo"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "c360.duckdb"
+# DuckDB spills to disk beyond this (its own default is 80% of RAM per process, and a refresh has
+# two: the loader or publisher, and dbt).
+DEFAULT_MEMORY_LIMIT = "4GB"
+MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -31,6 +35,7 @@ class Settings:
     timezone: str
     phone_region: str
     freshness_days: int = 2  # a source whose newest extract is older gets a freshness warning
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory_limit in every process of a refresh
 
     @property
     def work_db(self) -> Path:
@@ -47,6 +52,7 @@ class Settings:
             "C360_WORK_DB": str(self.work_db),
             "C360_AS_OF": self.as_of or "",
             "C360_TIMEZONE": self.timezone,
+            "C360_MEMORY_LIMIT": self.memory_limit,
         }
 
 
@@ -80,8 +86,12 @@ def load_settings() -> Settings:
     freshness = os.environ.get("C360_FRESHNESS_DAYS", "").strip() or "2"
     if not freshness.isdigit():
         raise SettingsError(f"C360_FRESHNESS_DAYS must be a whole number of days, got {freshness!r}")
+    memory_limit = os.environ.get("C360_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    if not MEMORY_LIMIT.fullmatch(memory_limit):
+        raise SettingsError(f"C360_MEMORY_LIMIT must be a size such as 4GB or 512MB, got {memory_limit!r}")
     return Settings(
         freshness_days=int(freshness),
+        memory_limit=memory_limit,
         source_dir=_path("C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
         warehouse=_path("C360_WAREHOUSE", DEFAULT_WAREHOUSE),
         as_of=as_of,

@@ -25,6 +25,12 @@ PUBLISHED_SCHEMAS = ("marts", "audit")
 # Operational tables copied too, so a steward can see what was loaded, quarantined and rejected.
 PUBLISHED_OPS_TABLES = ("loaded_files", "rejected_files", "match_rate_history", "quarantined_rows")
 TEMP_SUFFIX = ".publishing"
+# Published tables written in this order, so that DuckDB's row-group min/max statistics let a
+# one-customer lookup read a single row group instead of scanning the table.
+PUBLISHED_ORDER = {
+    ("marts", "customer_360"): "customer_id",
+    ("marts", "customer_timeline"): "customer_id, event_sequence",
+}
 
 
 class RefreshLockedError(RuntimeError):
@@ -57,10 +63,15 @@ def work_connection(settings: Settings, read_only: bool = False) -> Iterator[duc
     settings.work_db.parent.mkdir(parents=True, exist_ok=True)
     con = _connect_when_free(settings.work_db, read_only)
     try:
-        con.execute("set TimeZone = 'UTC'")
+        configure(con, settings)
         yield con
     finally:
         con.close()
+
+
+def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set memory_limit = ?", [settings.memory_limit])
 
 
 def _connect_when_free(path: Path, read_only: bool, wait_seconds: float = 15.0) -> duckdb.DuckDBPyConnection:
@@ -126,7 +137,7 @@ def publish(settings: Settings, models: list[tuple[str, str]]) -> dict[str, int]
     try:
         con = duckdb.connect(str(temp))
         try:
-            con.execute("set TimeZone = 'UTC'")
+            configure(con, settings)
             con.execute("attach ? as work (read_only)", [str(settings.work_db)])
             present = set(
                 con.execute(
@@ -146,7 +157,11 @@ def publish(settings: Settings, models: list[tuple[str, str]]) -> dict[str, int]
             ops_tables = sorted(("ops", name) for name in PUBLISHED_OPS_TABLES if ("ops", name) in present)
             for schema, table in sorted(models) + ops_tables:
                 con.execute(f'create schema if not exists "{schema}"')
-                con.execute(f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"')
+                order = PUBLISHED_ORDER.get((schema, table))
+                con.execute(
+                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+                    + (f" order by {order}" if order else "")
+                )
                 counts[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 C360 = Path(sys.executable).parent / "c360"
 SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZONE", "C360_PHONE_REGION",
-                 "C360_FRESHNESS_DAYS")
+                 "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT")
 
 
 @pytest.fixture(scope="session", autouse=True)

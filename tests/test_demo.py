@@ -1,12 +1,17 @@
 """The committed demo set refreshes and publishes; every ticket and survey response of it is either
 linked to a customer or listed as unmatched with a reason, and the match rates are reported."""
 
+import json
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from .conftest import C360, ROOT, query, rows_by, run_refresh
+from .test_settings import duckdb_reports
 
 DEMO = ROOT / "seeds" / "demo"
 
@@ -69,3 +74,44 @@ def test_report_prints_what_was_published(demo):
     assert report.returncode == 0, report.stderr
     assert "marts.customer_360" in report.stdout and "matched" in report.stdout
     assert "make ui" in report.stdout
+
+
+def test_dbt_unit_tests_pass(demo, tmp_path):
+    """The nightly build leaves dbt's unit tests out (they test the SQL, not the day's data), so
+    they run here, against the demo's working file, where their input relations exist."""
+    warehouse, _ = demo
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    proc = subprocess.run([str(dbt), "test", "--select", "test_type:unit"], cwd=ROOT / "dbt", env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 25
+    assert {r["status"] for r in unit_tests} == {"pass"}
+
+
+def test_published_customer_tables_are_stored_in_customer_order(demo):
+    """Publishing writes customer_360 and customer_timeline sorted by customer, so a one-customer
+    lookup reads one row group."""
+    warehouse, _ = demo
+    for table, order in (("customer_360", "customer_id"), ("customer_timeline", "customer_id, event_sequence")):
+        stored = query(warehouse, f"select {order} from marts.{table} order by rowid")
+        assert len(stored) > 100
+        assert stored == query(warehouse, f"select {order} from marts.{table} order by {order}"), table
+
+
+def test_dbt_runs_with_the_memory_limit(demo, tmp_path):
+    warehouse, _ = demo
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
+           "C360_MEMORY_LIMIT": "1500MB", "DBT_TARGET_PATH": str(tmp_path / "target"),
+           "DBT_LOG_PATH": str(tmp_path / "logs")}
+    proc = subprocess.run(
+        [str(dbt), "show", "--inline", "select current_setting('memory_limit') as memory_limit",
+         "--output", "json", "--log-format", "text"],
+        cwd=ROOT / "dbt", env=env, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f'"memory_limit": "{duckdb_reports("1500MB")}"' in proc.stdout

@@ -1,0 +1,50 @@
+"""Settings come from C360_* environment variables; a bad value stops a refresh with a clear message."""
+
+import subprocess
+
+import duckdb
+import pytest
+
+from dagster_project.settings import SettingsError, load_settings
+from dagster_project.warehouse import work_connection
+
+from .conftest import C360, ROOT, refresh_env
+
+
+def duckdb_reports(memory_limit: str) -> str:
+    """How DuckDB shows a memory limit once set (it converts 4GB to GiB)."""
+    con = duckdb.connect()
+    try:
+        con.execute("set memory_limit = ?", [memory_limit])
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_memory_limit_defaults_to_4gb(monkeypatch):
+    monkeypatch.delenv("C360_MEMORY_LIMIT", raising=False)
+    assert load_settings().memory_limit == "4GB"
+    assert load_settings().dbt_env()["C360_MEMORY_LIMIT"] == "4GB"
+
+
+@pytest.mark.parametrize("value", ["lots", "4", "-1GB", "4 XB"])
+def test_a_bad_memory_limit_is_refused(monkeypatch, value):
+    monkeypatch.setenv("C360_MEMORY_LIMIT", value)
+    with pytest.raises(SettingsError, match="C360_MEMORY_LIMIT"):
+        load_settings()
+
+
+def test_the_loader_connection_uses_the_memory_limit(monkeypatch, tmp_path):
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "c360.duckdb"))
+    monkeypatch.setenv("C360_MEMORY_LIMIT", "1500MB")
+    with work_connection(load_settings()) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == duckdb_reports("1500MB")
+        assert duckdb_reports("1500MB") != duckdb_reports("4GB")
+
+
+def test_refresh_with_a_bad_setting_names_it_and_exits(tmp_path):
+    env = refresh_env(tmp_path, tmp_path / "c360.duckdb", memory_limit="plenty")
+    proc = subprocess.run([str(C360), "refresh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "C360_MEMORY_LIMIT must be a size" in proc.stderr
+    assert not (tmp_path / "c360.duckdb").exists()
