@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from .cli import ensure_dagster_home
 from .settings import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "bench"
@@ -456,9 +457,7 @@ def run_bench(args: argparse.Namespace) -> int:
     source_set = prepare_source_set(args.customers, args.days, args.daily_days, args.seed, args.end_date)
     work = source_set.root / "runs"
     home = source_set.root / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)
+    ensure_dagster_home(home)  # sets DAGSTER_HOME
     env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
     # Its own dbt target folder, so that a bench never waits on another run's manifest lock.
     env["C360_DBT_TARGET_PATH"] = str(source_set.root / "dbt_target")

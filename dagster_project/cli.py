@@ -13,20 +13,24 @@ from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, SettingsError, load_setting
 
 REFRESH_PID_TAG = "c360/refresh_pid"  # the process of a `c360 refresh` run, to spot killed ones
 
-DAGSTER_YAML = """\
-# Written by c360: local run storage, no telemetry.
-telemetry:
-  enabled: false
-"""
+# dagster.yaml contents c360 wrote before, replaced by the current one
+EARLIER_DAGSTER_YAMLS = (
+    "telemetry:\n  enabled: false\n",
+    "# Written by c360: local run storage, no telemetry.\ntelemetry:\n  enabled: false\n",
+)
 
 
-def ensure_dagster_home() -> Path:
-    """DAGSTER_HOME, by default .dagster_home/ at the project root, with telemetry off."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+def ensure_dagster_home(home: Path | None = None) -> Path:
+    """DAGSTER_HOME (by default .dagster_home/ at the project root) with c360's dagster.yaml:
+    pooled SQLite run history (dagster_project/run_history.py), telemetry off. A dagster.yaml
+    written by hand is left as it is."""
+    from .run_history import dagster_yaml
+
+    home = (home or Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_text() in EARLIER_DAGSTER_YAMLS:
+        config.write_text(dagster_yaml())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

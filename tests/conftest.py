@@ -20,9 +20,9 @@ SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZO
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_session(tmp_path_factory):
     """Own DAGSTER_HOME (telemetry off) and a parsed dbt manifest, once per session."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)
+    from dagster_project.cli import ensure_dagster_home
+
+    ensure_dagster_home(tmp_path_factory.mktemp("dagster_home"))  # sets DAGSTER_HOME
     for name in SETTING_NAMES:
         os.environ.pop(name, None)
     from dagster_project.dbt_project import prepare_manifest

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dagster_project.run_history import dagster_yaml
+
 from .conftest import ROOT
 
 QUERY = """
@@ -40,7 +42,7 @@ def _graphql(port: int) -> dict:
 def test_dagster_dev_serves_the_asset_graph(tmp_path):
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (tmp_path / "dagster.yaml").write_text(dagster_yaml())  # the pooled run history, as c360 sets up
     dagster = Path(sys.executable).parent / "dagster"
     proc = subprocess.Popen(
         [str(dagster), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],

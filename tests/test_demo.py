@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+
+from dagster_project.run_history import PooledSqliteEventLogStorage
 
 from .conftest import C360, ROOT, query, rows_by, run_refresh
 from .test_settings import duckdb_reports
@@ -115,3 +118,19 @@ def test_dbt_runs_with_the_memory_limit(demo, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert f'"memory_limit": "{duckdb_reports("1500MB")}"' in proc.stdout
+
+
+def test_run_history_keeps_every_event_of_the_refresh(demo):
+    """The pooled SQLite event log (dagster_project/run_history.py) holds the refresh's whole run:
+    a materialization per asset and an evaluation per asset check, readable from another process."""
+    _, output = demo
+    instance = dg.DagsterInstance.get()
+    assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+    run_id = output.rsplit("(run ", 1)[1].split(")", 1)[0]
+    events = [e.dagster_event.event_type_value for e in instance.all_logs(run_id) if e.dagster_event]
+    job = instance.get_run_by_id(run_id)
+    assert job.status == dg.DagsterRunStatus.SUCCESS
+    planned = events.count("ASSET_CHECK_EVALUATION_PLANNED")
+    assert planned > 100
+    assert events.count("ASSET_CHECK_EVALUATION") == planned
+    assert events.count("ASSET_MATERIALIZATION") == events.count("ASSET_MATERIALIZATION_PLANNED") > 40
