@@ -132,12 +132,12 @@ def run_refresh(args: argparse.Namespace) -> int:
             prune_dbt_run_folders()
             _say(f"sources {settings.source_dir}; as of {settings.as_of or 'latest source date'}; "
                  f"time zone {settings.timezone}")
-            _say("parsing the dbt project")
-            from .dbt_project import prepare_manifest
+            from .dbt_project import prepare_manifest_if_stale
             from .settings import export_dbt_env
 
-            export_dbt_env(settings)  # the same profile as the build's, so dbt can reuse this parse
-            prepare_manifest()
+            export_dbt_env(settings)  # the same profile as the build's, so dbt can reuse a parse
+            if prepare_manifest_if_stale():
+                _say("parsed the dbt project (it changed since the last parse)")
             import dagster as dg
 
             from .definitions import defs

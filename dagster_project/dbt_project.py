@@ -26,6 +26,36 @@ def prepare_manifest() -> None:
     dbt_project.preparer.prepare(dbt_project)
 
 
+def manifest_is_current() -> bool:
+    """True when target/manifest.json is newer than every file of the dbt project.
+
+    Dagster reads only the project's structure from it (models, tests, lineage); `dbt build`
+    parses again anyway, so a refresh need not re-parse an unchanged project first.
+    """
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    target = manifest.parent.resolve()
+    built = manifest.stat().st_mtime
+    for path in Path(DBT_PROJECT_DIR).rglob("*"):
+        if path.suffix not in (".sql", ".yml", ".yaml", ".md") or not path.is_file():
+            continue
+        resolved = path.resolve()
+        if target in resolved.parents or "logs" in resolved.relative_to(DBT_PROJECT_DIR).parts[:1]:
+            continue
+        if path.stat().st_mtime >= built:
+            return False
+    return True
+
+
+def prepare_manifest_if_stale() -> bool:
+    """prepare_manifest() unless the manifest is current. Returns whether it parsed."""
+    if manifest_is_current():
+        return False
+    prepare_manifest()
+    return True
+
+
 dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():
     prepare_manifest()
