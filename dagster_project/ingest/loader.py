@@ -1,11 +1,13 @@
 """Land source extracts in the raw layer of the working DuckDB file.
 
-One file is one transaction: its rows land in the raw table (every row, with
-file, line, load id and, for a row that cannot be read safely, the quarantine
-reason) together with its entry in ops.loaded_files, or not at all. A file that
-cannot be read as a whole is recorded in ops.rejected_files and named in the
-error raised at the end of the load; the files around it still load.
-"""
+The new files of an entity load in batches (consecutive in file order, about BATCH_BYTES of
+source each). One batch is one transaction: its rows land in the raw table (every row, with
+file, line, load id and, for a row that cannot be read safely, the quarantine reason) together
+with one ops.loaded_files entry per file, or none of it does. CSV files with the same header are
+read by one multi-file read, JSON Lines files by one read_text. A file that cannot be read as a
+whole is recorded in ops.rejected_files and named in the error raised at the end of the load;
+the other files of its batch still load (if DuckDB cannot read a batch's CSV files together, the
+batch loads again one file per transaction, so the malformed file is named with its own error)."""
 
 from __future__ import annotations
 
@@ -290,14 +292,21 @@ def _stage_jsonl_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dic
 
 
 def _read_jsonl_sql(entity: Entity) -> str:
+    """The contract's columns of the lines of _lines whose file is not in the list parameter."""
+    # one json_extract_string with every path parses each line once, not once per column
+    text_columns = [c for c in entity.columns if c != "tags"]
+    paths = ", ".join(_sql_text(entity.json_paths[c]) for c in text_columns)
     fields = []
     for column in entity.columns:
-        json_path = entity.json_paths[column]
         if column == "tags":
-            fields.append(f"cast(json_extract(text, '{json_path}') as varchar) as {_sql_name(column)}")
+            fields.append(f"cast(json_extract(text, '{entity.json_paths[column]}') as varchar) as {_sql_name(column)}")
         else:
-            fields.append(f"json_extract_string(text, '{json_path}') as {_sql_name(column)}")
-    return f"select _file, _line, {', '.join(fields)}, text as _record from _lines where not list_contains(?, _file)"
+            fields.append(f"_values[{text_columns.index(column) + 1}] as {_sql_name(column)}")
+    return f"""
+        select _file, _line, {', '.join(fields)}, text as _record
+        from (select *, json_extract_string(text, [{paths}]) as _values
+              from _lines where not list_contains(?, _file)) as parsed
+    """
 
 
 def _jsonl_checks(con: duckdb.DuckDBPyConnection, entity: Entity) -> tuple[dict[Path, str], dict[Path, list[str]]]:
