@@ -24,6 +24,7 @@ from dagster_project.ingest.contract import (
     TICKETS,
 )
 from dagster_project.ingest.assets import extract_freshness, raw_row_counts
+from dagster_project.ingest import loader
 from dagster_project.ingest.loader import load_entity, rejection_message
 from tests.sources import customer, line, order, product, response, ticket, write_csv, write_tickets
 
@@ -499,7 +500,10 @@ RESPONSE_FILES = {
 }
 
 
-def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule(con, src, tmp_path):
+@pytest.mark.parametrize("batch_files", [50, 2])
+def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule(con, src, tmp_path, monkeypatch,
+                                                                                 batch_files):
+    monkeypatch.setattr(loader, "BATCH_FILES", batch_files)  # one batch, or batches of two files
     write_csv(src, "responses", "2024-06-01", [response("S9", TS)])
     load(con, RESPONSES, src)  # S9 is in the raw table before the batch
     for day, rows in RESPONSE_FILES.items():

@@ -1,13 +1,13 @@
 """Land source extracts in the raw layer of the working DuckDB file.
 
-The new files of an entity load in batches (consecutive in file order, about BATCH_BYTES of
-source each). One batch is one transaction: its rows land in the raw table (every row, with
-file, line, load id and, for a row that cannot be read safely, the quarantine reason) together
-with one ops.loaded_files entry per file, or none of it does. CSV files with the same header are
-read by one multi-file read, JSON Lines files by one read_text. A file that cannot be read as a
-whole is recorded in ops.rejected_files and named in the error raised at the end of the load;
-the other files of its batch still load (if DuckDB cannot read a batch's CSV files together, the
-batch loads again one file per transaction, so the malformed file is named with its own error)."""
+The new files of an entity load in batches: consecutive in file order, at most BATCH_FILES files
+of about BATCH_BYTES. One batch is one transaction: its rows land in the raw table (every row,
+with file, line, load id and, for a row that cannot be read safely, the quarantine reason)
+together with one ops.loaded_files entry per file, or none of it does. CSV files with the same
+header are read by one multi-file read, JSON Lines files by one read_text. A file that cannot be
+read as a whole is recorded in ops.rejected_files and named in the error raised at the end of the
+load; the other files of its batch still load (if DuckDB cannot read a batch's CSV files together,
+the batch loads again one file per transaction, so the malformed file is named with its own error)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ import duckdb
 
 from .contract import Entity
 
-# a batch reads files of about this many bytes together (a larger file is a batch of its own)
+# a batch reads at most this many files of about this many bytes together (a larger file is a
+# batch of its own); a long load logs its progress and commits after each batch
+BATCH_FILES = 50
 BATCH_BYTES = 512 << 20
 # the column a multi-file read names each row's file in
 SOURCE_FILE = "_source_file"
@@ -489,11 +491,11 @@ def _load_batch_in_transaction(
 
 
 def _batches(files: list[IncomingFile]) -> list[list[IncomingFile]]:
-    """Consecutive runs of files (file order kept) of about BATCH_BYTES each."""
+    """Consecutive runs of files (file order kept) of at most BATCH_FILES, about BATCH_BYTES each."""
     batches: list[list[IncomingFile]] = []
     size = 0
     for incoming in files:
-        if not batches or size + incoming.size > BATCH_BYTES:
+        if not batches or len(batches[-1]) == BATCH_FILES or size + incoming.size > BATCH_BYTES:
             batches.append([])
             size = 0
         batches[-1].append(incoming)
