@@ -6,6 +6,7 @@ These call the loader directly (no Dagster, no dbt), so each case costs millisec
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from datetime import date
@@ -416,8 +417,6 @@ def test_freshness_compares_the_newest_extract_with_the_threshold(con, src):
 
 def _file_rows(path: Path) -> list[dict]:
     """The data rows of a CSV extract as Python reads them, in file order."""
-    import csv
-
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -468,7 +467,8 @@ def test_line_numbers_are_per_file_in_a_multi_file_batch(con, src):
     write_csv(src, "orders", "2024-06-01", [order(f"A{n}", "C1", TS) for n in range(1, 30001)])
     write_csv(src, "orders", "2024-06-02", [order(f"B{n}", "C1", TS) for n in range(1, 4)],
               columns=["status", "order_id", "customer_id", "ordered_at", "channel", "updated_at", "note"])
-    write_csv(src, "orders", "2024-06-03", [order("D1", "C1", TS), {**order("D2", "C1", TS), "channel": "two\nlines"},
+    write_csv(src, "orders", "2024-06-03", [order("D1", "C1", TS),
+                                            {**order("D2", "C1", TS), "channel": "two\nlines"},
                                             order("D3", "C1", "not a date")])
     write_csv(src, "orders", "2024-06-04", [order(f"E{n}", "C1", TS) for n in range(1, 12001)])
     summary = load(con, ORDERS, src)
@@ -482,7 +482,8 @@ def test_line_numbers_are_per_file_in_a_multi_file_batch(con, src):
     d3 = next(r for r in rows if r["order_id"] == "D3")
     assert (d3["_line"], d3["_quarantine_reason"]) == (3, "bad_timestamp:ordered_at")
     assert summary.schema_drift == {"orders_2024-06-02.csv": ["note"]}
-    assert [(name, rows_read, quarantined, extra) for name, _, rows_read, quarantined, extra in _loaded_files(con)] == [
+    logged = [(name, read, quarantined, extra) for name, _, read, quarantined, extra in _loaded_files(con)]
+    assert logged == [
         ("orders_2024-06-01.csv", 30000, 0, None),
         ("orders_2024-06-02.csv", 3, 0, "note"),
         ("orders_2024-06-03.csv", 3, 1, None),
@@ -501,8 +502,8 @@ RESPONSE_FILES = {
 
 
 @pytest.mark.parametrize("batch_files", [50, 2])
-def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule(con, src, tmp_path, monkeypatch,
-                                                                                 batch_files):
+def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule(
+        con, src, tmp_path, monkeypatch, batch_files):
     monkeypatch.setattr(loader, "BATCH_FILES", batch_files)  # one batch, or batches of two files
     write_csv(src, "responses", "2024-06-01", [response("S9", TS)])
     load(con, RESPONSES, src)  # S9 is in the raw table before the batch
@@ -516,16 +517,19 @@ def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule
     for day, rows in {"2024-06-01": [response("S9", TS)], **RESPONSE_FILES}.items():
         write_csv(one_by_one_src, "responses", day, rows)
         load(one_con, RESPONSES, one_by_one_src)
-    expected = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"]) for r in raw_rows(one_con, RESPONSES)]
+    expected = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"])
+                for r in raw_rows(one_con, RESPONSES)]
     one_con.close()
 
-    got = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"]) for r in raw_rows(con, RESPONSES)]
+    got = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"])
+           for r in raw_rows(con, RESPONSES)]
     assert got == expected
     assert [(line_number, response_id, reason) for name, line_number, response_id, reason in got
             if name != "responses_2024-06-01.csv"] == [
         (1, "S1", None), (2, "S2", "missing_value:submitted_at"), (3, "S3", None),
         (4, "S3", "duplicate:response_id"), (5, "S9", "duplicate:response_id"),
-        (1, "S1", "duplicate:response_id"), (2, "S2", None), (3, "S4", None), (4, "S2", "duplicate:response_id"),
+        (1, "S1", "duplicate:response_id"), (2, "S2", None), (3, "S4", None),
+        (4, "S2", "duplicate:response_id"),
         (1, "S4", "duplicate:response_id"), (2, "S5", "out_of_range:nps"), (3, "S3", "duplicate:response_id"),
         (4, "S5", None),
     ]

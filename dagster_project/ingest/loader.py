@@ -301,7 +301,8 @@ def _read_jsonl_sql(entity: Entity) -> str:
     fields = []
     for column in entity.columns:
         if column == "tags":
-            fields.append(f"cast(json_extract(text, '{entity.json_paths[column]}') as varchar) as {_sql_name(column)}")
+            json_path = entity.json_paths[column]
+            fields.append(f"cast(json_extract(text, '{json_path}') as varchar) as {_sql_name(column)}")
         else:
             fields.append(f"_values[{text_columns.index(column) + 1}] as {_sql_name(column)}")
     return f"""
@@ -311,7 +312,9 @@ def _read_jsonl_sql(entity: Entity) -> str:
     """
 
 
-def _jsonl_checks(con: duckdb.DuckDBPyConnection, entity: Entity) -> tuple[dict[Path, str], dict[Path, list[str]]]:
+def _jsonl_checks(
+    con: duckdb.DuckDBPyConnection, entity: Entity
+) -> tuple[dict[Path, str], dict[Path, list[str]]]:
     """Per file of _incoming: ({file: why rejected}, {file: drift}). A file none of whose records
     carries a required key is rejected; drift lists the top-level keys outside the contract."""
     top_level = {p.split(".")[1] for p in entity.json_paths.values()}
