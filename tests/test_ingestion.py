@@ -6,6 +6,7 @@ These call the loader directly (no Dagster, no dbt), so each case costs millisec
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from datetime import date
@@ -24,6 +25,7 @@ from dagster_project.ingest.contract import (
     TICKETS,
 )
 from dagster_project.ingest.assets import extract_freshness, raw_row_counts
+from dagster_project.ingest import loader
 from dagster_project.ingest.loader import load_entity, rejection_message
 from tests.sources import customer, line, order, product, response, ticket, write_csv, write_tickets
 
@@ -409,3 +411,156 @@ def test_freshness_compares_the_newest_extract_with_the_threshold(con, src):
     assert stale["problem"] == "newest sales/orders extract is from 2024-06-01, 3 day(s) old (threshold 2)"
     missing = extract_freshness(con, PRODUCTS, date(2024, 6, 4), threshold_days=2)
     assert missing["fresh"] is False and missing["problem"] == "no sales/products extract has been loaded"
+
+
+# --- batches: the pending files of an entity read together -----------------------------------------
+
+def _file_rows(path: Path) -> list[dict]:
+    """The data rows of a CSV extract as Python reads them, in file order."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _loaded_files(con) -> list[tuple]:
+    return con.execute(
+        "select file_name, file_id, rows_read, rows_quarantined, extra_columns from ops.loaded_files "
+        "order by file_id").fetchall()
+
+
+def test_a_malformed_file_in_a_batch_gets_its_own_message_and_the_rest_load(con, src, tmp_path):
+    sizes = {"2024-06-01": 3, "2024-06-02": 2500, "2024-06-04": 1, "2024-06-05": 40}
+    for day, size in sizes.items():
+        write_csv(src, "customers", day, [customer(f"C{day}-{n}") for n in range(1, size + 1)])
+    bad_name = "customers_2024-06-03.csv"
+    bad_bytes = _customers_bytes(GOOD_ROW, GOOD_ROW, GOOD_ROW.replace("\n", ",surplus\n"), GOOD_ROW)
+    (src / "sales" / bad_name).write_bytes(bad_bytes)
+    # the same file alone in a fresh working file: the message the batch must give too
+    alone_src = tmp_path / "alone"
+    (alone_src / "sales").mkdir(parents=True)
+    (alone_src / "sales" / bad_name).write_bytes(bad_bytes)
+    alone_con = duckdb.connect(str(tmp_path / "alone.duckdb"))
+    alone = load(alone_con, CUSTOMERS, alone_src)
+    alone_con.close()
+    assert alone.rejected[bad_name] == "not valid CSV at line 4: 11 fields where the header has 10"
+
+    summary = load(con, CUSTOMERS, src)
+
+    assert summary.rejected == alone.rejected
+    assert con.execute("select file_name, reason from ops.rejected_files").fetchall() == [
+        (bad_name, alone.rejected[bad_name])]
+    assert summary.files_loaded == 4 and summary.rows_read == sum(sizes.values())
+    loaded = _loaded_files(con)
+    assert [(name, rows) for name, _, rows, _, _ in loaded] == [
+        (f"customers_{day}.csv", size) for day, size in sizes.items()]
+    file_ids = [file_id for _, file_id, _, _, _ in loaded]
+    assert file_ids == sorted(file_ids) and len(set(file_ids)) == 4  # file ids grow in file order
+    for day, size in sizes.items():
+        lines = [(r["customer_id"], r["_line"]) for r in raw_rows(con, CUSTOMERS)
+                 if r["_file"] == f"customers_{day}.csv"]
+        assert lines == [(f"C{day}-{n}", n) for n in range(1, size + 1)]
+    assert_raw_identity(con, CUSTOMERS, summary)
+
+
+def test_line_numbers_are_per_file_in_a_multi_file_batch(con, src):
+    # two header groups (the contract order, and another order with an extra column), files of very
+    # different sizes, a quoted field over two lines: _line is the data row's number in its own file
+    write_csv(src, "orders", "2024-06-01", [order(f"A{n}", "C1", TS) for n in range(1, 30001)])
+    write_csv(src, "orders", "2024-06-02", [order(f"B{n}", "C1", TS) for n in range(1, 4)],
+              columns=["status", "order_id", "customer_id", "ordered_at", "channel", "updated_at", "note"])
+    write_csv(src, "orders", "2024-06-03", [order("D1", "C1", TS),
+                                            {**order("D2", "C1", TS), "channel": "two\nlines"},
+                                            order("D3", "C1", "not a date")])
+    write_csv(src, "orders", "2024-06-04", [order(f"E{n}", "C1", TS) for n in range(1, 12001)])
+    summary = load(con, ORDERS, src)
+
+    assert summary.rejected == {} and summary.files_loaded == 4
+    rows = raw_rows(con, ORDERS)
+    for name in sorted({r["_file"] for r in rows}):
+        in_file = [r["order_id"] for r in _file_rows(src / "sales" / name)]
+        in_raw = {r["_line"]: r["order_id"] for r in rows if r["_file"] == name}
+        assert in_raw == {number: order_id for number, order_id in enumerate(in_file, start=1)}
+    d3 = next(r for r in rows if r["order_id"] == "D3")
+    assert (d3["_line"], d3["_quarantine_reason"]) == (3, "bad_timestamp:ordered_at")
+    assert summary.schema_drift == {"orders_2024-06-02.csv": ["note"]}
+    logged = [(name, read, quarantined, extra) for name, _, read, quarantined, extra in _loaded_files(con)]
+    assert logged == [
+        ("orders_2024-06-01.csv", 30000, 0, None),
+        ("orders_2024-06-02.csv", 3, 0, "note"),
+        ("orders_2024-06-03.csv", 3, 1, None),
+        ("orders_2024-06-04.csv", 12000, 0, None),
+    ]
+    assert_raw_identity(con, ORDERS, summary)
+
+
+RESPONSE_FILES = {
+    # the first accepted copy of a response_id wins, in file order then line order
+    "2024-06-02": [response("S1", TS), response("S2", ""), response("S3", TS), response("S3", TS),
+                   response("S9", TS)],
+    "2024-06-03": [response("S1", TS), response("S2", TS), response("S4", TS), response("S2", TS)],
+    "2024-06-04": [response("S4", TS), response("S5", TS, nps="11"), response("S3", TS), response("S5", TS)],
+}
+
+
+@pytest.mark.parametrize("batch_files", [50, 2])
+def test_the_duplicate_rule_across_the_files_of_a_batch_is_the_file_by_file_rule(
+        con, src, tmp_path, monkeypatch, batch_files):
+    monkeypatch.setattr(loader, "BATCH_FILES", batch_files)  # one batch, or batches of two files
+    write_csv(src, "responses", "2024-06-01", [response("S9", TS)])
+    load(con, RESPONSES, src)  # S9 is in the raw table before the batch
+    for day, rows in RESPONSE_FILES.items():
+        write_csv(src, "responses", day, rows)
+    summary = load(con, RESPONSES, src)
+
+    # the same files loaded one load per file, in file order
+    one_by_one_src = tmp_path / "one_by_one"
+    one_con = duckdb.connect(str(tmp_path / "one_by_one.duckdb"))
+    for day, rows in {"2024-06-01": [response("S9", TS)], **RESPONSE_FILES}.items():
+        write_csv(one_by_one_src, "responses", day, rows)
+        load(one_con, RESPONSES, one_by_one_src)
+    expected = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"])
+                for r in raw_rows(one_con, RESPONSES)]
+    one_con.close()
+
+    got = [(r["_file"], r["_line"], r["response_id"], r["_quarantine_reason"])
+           for r in raw_rows(con, RESPONSES)]
+    assert got == expected
+    assert [(line_number, response_id, reason) for name, line_number, response_id, reason in got
+            if name != "responses_2024-06-01.csv"] == [
+        (1, "S1", None), (2, "S2", "missing_value:submitted_at"), (3, "S3", None),
+        (4, "S3", "duplicate:response_id"), (5, "S9", "duplicate:response_id"),
+        (1, "S1", "duplicate:response_id"), (2, "S2", None), (3, "S4", None),
+        (4, "S2", "duplicate:response_id"),
+        (1, "S4", "duplicate:response_id"), (2, "S5", "out_of_range:nps"), (3, "S3", "duplicate:response_id"),
+        (4, "S5", None),
+    ]
+    assert summary.quarantine_reasons == {"duplicate:response_id": 6, "missing_value:submitted_at": 1,
+                                          "out_of_range:nps": 1}
+    assert [(name, rows_read, quarantined) for name, _, rows_read, quarantined, _ in _loaded_files(con)] == [
+        ("responses_2024-06-01.csv", 1, 0), ("responses_2024-06-02.csv", 5, 3),
+        ("responses_2024-06-03.csv", 4, 2), ("responses_2024-06-04.csv", 4, 3)]
+    counts = raw_row_counts(con, RESPONSES)
+    assert counts["raw_rows"] == counts["rows_read_from_files"] == 1 + summary.rows_read
+    assert counts["quarantined_rows"] == counts["quarantined_rows_logged"] == summary.rows_quarantined
+
+
+def test_a_truncated_jsonl_file_in_a_batch_is_rejected_alone(con, src):
+    write_tickets(src, "2024-06-01", [ticket(f"T1-{n}", TS) for n in range(1, 4)])
+    truncated = src / "service" / "tickets_2024-06-02.jsonl"
+    truncated.write_bytes(_tickets_bytes(ticket("T2-1", TS), ticket("T2-2", TS))[:-40])
+    write_tickets(src, "2024-06-03", [ticket(f"T3-{n}", TS, status="lost" if n == 2 else "open")
+                                      for n in range(1, 6)])
+    blank = src / "service" / "tickets_2024-06-04.jsonl"
+    blank.write_bytes(b"\n\n")
+    summary = load(con, TICKETS, src)
+
+    assert list(summary.rejected) == ["tickets_2024-06-02.jsonl", "tickets_2024-06-04.jsonl"]
+    assert summary.rejected["tickets_2024-06-02.jsonl"].startswith("truncated or malformed JSON at line 2: ")
+    assert summary.rejected["tickets_2024-06-04.jsonl"] == "no records"
+    assert [(name, rows_read, quarantined) for name, _, rows_read, quarantined, _ in _loaded_files(con)] == [
+        ("tickets_2024-06-01.jsonl", 3, 0), ("tickets_2024-06-03.jsonl", 5, 1)]
+    got = [(r["_file"], r["_line"], r["ticket_id"], r["_quarantine_reason"]) for r in raw_rows(con, TICKETS)]
+    assert got == [*((("tickets_2024-06-01.jsonl", n, f"T1-{n}", None)) for n in range(1, 4)),
+                   *((("tickets_2024-06-03.jsonl", n, f"T3-{n}", "unknown_value:status" if n == 2 else None))
+                     for n in range(1, 6))]
+    assert_raw_identity(con, TICKETS, summary)
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
