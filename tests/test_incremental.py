@@ -152,6 +152,25 @@ def test_the_last_refresh_merged_into_the_kept_staging_tables(refreshed):
         con.close()
 
 
+def test_every_refresh_that_passed_validated_the_kept_staging_rows_through_its_newest_file(refreshed):
+    """The watermark that scopes the key tests of the next incremental refresh to new rows
+    (dbt/macros/incremental_tests.sql) stands at the newest file of each base model."""
+    for warehouse in (refreshed["incremental"], refreshed["full"]):
+        con = duckdb.connect(str(_work_file(warehouse)), read_only=True)
+        try:
+            validated = dict(con.execute(
+                "select base_model, validated_through_file_id "
+                "from staging.incremental_tests_validated_file_ids"
+            ).fetchall())
+            newest = {
+                model: con.execute(f"select max(_file_id) from staging.{model}").fetchone()[0]
+                for model in INCREMENTAL_BASE_MODELS
+            }
+        finally:
+            con.close()
+        assert validated == newest, warehouse
+
+
 def test_full_refresh_flag_passes_through_to_dbt_build(monkeypatch):
     from dagster_project.dbt_assets import FULL_REFRESH_ENV, dbt_build_args
 
