@@ -31,6 +31,8 @@ PUBLISHED_ORDER = {
     ("marts", "customer_360"): "customer_id",
     ("marts", "customer_timeline"): "customer_id, event_sequence",
 }
+# Unique indexes of the published file: a BI tool's one-customer lookup becomes an index probe.
+PUBLISHED_UNIQUE_KEYS = {("marts", "customer_360"): "customer_id"}
 
 
 class RefreshLockedError(RuntimeError):
@@ -162,6 +164,11 @@ def publish(settings: Settings, models: list[tuple[str, str]]) -> dict[str, int]
                     f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
                     + (f" order by {order}" if order else "")
                 )
+                if (schema, table) in PUBLISHED_UNIQUE_KEYS:
+                    con.execute(
+                        f'create unique index "{table}__unique_key" on "{schema}"."{table}" '
+                        f"({PUBLISHED_UNIQUE_KEYS[(schema, table)]})"
+                    )
                 counts[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]

@@ -105,6 +105,14 @@ def test_published_customer_tables_are_stored_in_customer_order(demo):
         assert stored == query(warehouse, f"select {order} from marts.{table} order by {order}"), table
 
 
+def test_published_customer_360_has_a_unique_index_on_customer_id(demo):
+    warehouse, _ = demo
+    indexes = query(warehouse, "select table_name, is_unique, expressions from duckdb_indexes()")
+    assert [(i["table_name"], i["is_unique"], i["expressions"]) for i in indexes] == [
+        ("customer_360", True, "[customer_id]")
+    ]
+
+
 def test_dbt_runs_with_the_memory_limit(demo, tmp_path):
     warehouse, _ = demo
     dbt = Path(sys.executable).parent / "dbt"
