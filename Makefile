@@ -14,7 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
+	# --compile-bytecode: every command starts ~10 s faster where PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e .
+	$(BIN)/python -m compileall -q dagster_project
 	$(BIN)/python -c "from dagster_project.cli import ensure_dagster_home; ensure_dagster_home()"
 	@touch $@
 
