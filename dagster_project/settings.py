@@ -19,7 +19,7 @@ DEFAULT_SOURCE_DIR = PROJECT_ROOT / "seeds" / "demo"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "c360.duckdb"
 # DuckDB spills to disk beyond this (its own default is 80% of RAM per process, and a refresh has
 # two: the loader or publisher, and dbt).
-DEFAULT_MEMORY_LIMIT = "4GB"
+DEFAULT_MEMORY_LIMIT = "6GB"
 MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 

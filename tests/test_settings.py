@@ -21,10 +21,10 @@ def duckdb_reports(memory_limit: str) -> str:
         con.close()
 
 
-def test_memory_limit_defaults_to_4gb(monkeypatch):
+def test_memory_limit_defaults_to_6gb(monkeypatch):
     monkeypatch.delenv("C360_MEMORY_LIMIT", raising=False)
-    assert load_settings().memory_limit == "4GB"
-    assert load_settings().dbt_env()["C360_MEMORY_LIMIT"] == "4GB"
+    assert load_settings().memory_limit == "6GB"
+    assert load_settings().dbt_env()["C360_MEMORY_LIMIT"] == "6GB"
 
 
 @pytest.mark.parametrize("value", ["lots", "4", "-1GB", "4 XB"])
