@@ -2,7 +2,9 @@
 
 
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,7 +30,27 @@ class C360DbtTranslator(DagsterDbtTranslator):
 )
 def c360_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C360Settings):
     c360.settings()  # exports C360_* settings for the dbt subprocess
-    yield from dbt.cli(dbt_build_args(), context=context).stream()
+    invocation = dbt.cli(dbt_build_args(), context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation.target_path)
+
+
+def keep_partial_parse(run_target: Path) -> None:
+    """Keep this build's parse state where dagster-dbt seeds the next build's from.
+
+    dagster-dbt gives each build its own target folder, seeded with partial_parse.msgpack from
+    the project's target folder; dbt can reuse it only when the profile is the same (the same
+    working file), so the next daily refresh of this warehouse skips a full parse.
+    """
+    built = run_target / "partial_parse.msgpack"
+    seed_folder = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    if not seed_folder.is_absolute():
+        seed_folder = Path(dbt_project.project_dir) / seed_folder
+    if not built.exists() or built.parent.resolve() == seed_folder.resolve():
+        return
+    temp = seed_folder / f".partial_parse.msgpack.{os.getpid()}"
+    shutil.copyfile(built, temp)
+    os.replace(temp, seed_folder / "partial_parse.msgpack")
 
 
 FULL_REFRESH_ENV = "C360_DBT_FULL_REFRESH"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dbt import version as dbt_version
+from packaging import version
 
 from .dbt_project import dbt_project
 from .settings import Settings, export_dbt_env, load_settings
@@ -24,9 +27,22 @@ class C360Settings(dg.ConfigurableResource):
 # dbt through `c360-dbt`, which dies with the refresh (see dbt_child.py); plain dbt if not installed.
 DBT_EXECUTABLE = Path(sys.executable).parent / "c360-dbt"
 
+
+class LocalDbtCliResource(DbtCliResource):
+    """DbtCliResource for the dbt-core installed beside this interpreter (c360-dbt runs it).
+
+    dagster-dbt learns the dbt version by starting `dbt --version`, a second dbt process on every
+    refresh; the installed dbt-core package already says it.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_version.__version__)
+
+
 RESOURCES = {
     "c360": C360Settings(),
-    "dbt": DbtCliResource(
+    "dbt": LocalDbtCliResource(
         project_dir=dbt_project,
         dbt_executable=str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else "dbt",
     ),

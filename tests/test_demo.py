@@ -142,3 +142,16 @@ def test_run_history_keeps_every_event_of_the_refresh(demo):
     assert planned > 100
     assert events.count("ASSET_CHECK_EVALUATION") == planned
     assert events.count("ASSET_MATERIALIZATION") == events.count("ASSET_MATERIALIZATION_PLANNED") > 40
+
+
+def test_a_second_refresh_of_the_same_warehouse_reuses_the_dbt_parse(demo):
+    """The first build's parse state is kept (dagster_project/dbt_assets.py, keep_partial_parse),
+    so the next daily refresh of the same working file parses only what changed."""
+    warehouse, _ = demo
+    again = run_refresh(DEMO, warehouse)
+    assert again.returncode == 0, again.output
+    run_id = again.output.rsplit("(run ", 1)[1].split(")", 1)[0]
+    [run_folder] = (ROOT / "dbt" / "target").glob(f"c360_dbt_assets-{run_id[:7]}-*")
+    log = (run_folder / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log
+    assert "Partial parsing enabled" in log  # "no changes found, skipping parsing"
