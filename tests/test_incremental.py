@@ -175,9 +175,9 @@ def test_full_refresh_flag_passes_through_to_dbt_build(monkeypatch):
     from dagster_project.dbt_assets import FULL_REFRESH_ENV, dbt_build_args
 
     monkeypatch.delenv(FULL_REFRESH_ENV, raising=False)
-    assert dbt_build_args() == ["build"]
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
     monkeypatch.setenv(FULL_REFRESH_ENV, "1")
-    assert dbt_build_args() == ["build", "--full-refresh"]
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
 
 
 def test_day_by_day_refreshes_publish_the_same_mart_as_one_full_refresh(refreshed):
