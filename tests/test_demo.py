@@ -79,15 +79,19 @@ def test_report_prints_what_was_published(demo):
     assert "make ui" in report.stdout
 
 
+def run_dbt(warehouse: Path, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """dbt of this venv on the working file behind `warehouse`, its target and logs under tmp_path."""
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"), **env}
+    return subprocess.run([str(dbt), *args], cwd=ROOT / "dbt", env=env, capture_output=True, text=True)
+
+
 def test_dbt_unit_tests_pass(demo, tmp_path):
     """The nightly build leaves dbt's unit tests out (they test the SQL, not the day's data), so
     they run here, against the demo's working file, where their input relations exist."""
     warehouse, _ = demo
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
-    proc = subprocess.run([str(dbt), "test", "--select", "test_type:unit"], cwd=ROOT / "dbt", env=env,
-                          capture_output=True, text=True)
+    proc = run_dbt(warehouse, tmp_path, "test", "--select", "test_type:unit")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
@@ -115,15 +119,8 @@ def test_published_customer_360_has_a_unique_index_on_customer_id(demo):
 
 def test_dbt_runs_with_the_memory_limit(demo, tmp_path):
     warehouse, _ = demo
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
-           "C360_MEMORY_LIMIT": "1500MB", "DBT_TARGET_PATH": str(tmp_path / "target"),
-           "DBT_LOG_PATH": str(tmp_path / "logs")}
-    proc = subprocess.run(
-        [str(dbt), "show", "--inline", "select current_setting('memory_limit') as memory_limit",
-         "--output", "json", "--log-format", "text"],
-        cwd=ROOT / "dbt", env=env, capture_output=True, text=True,
-    )
+    proc = run_dbt(warehouse, tmp_path, "show", "--inline", "select current_setting('memory_limit') as memory_limit",
+                   "--output", "json", "--log-format", "text", C360_MEMORY_LIMIT="1500MB")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert f'"memory_limit": "{duckdb_reports("1500MB")}"' in proc.stdout
 
