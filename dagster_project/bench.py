@@ -103,7 +103,7 @@ def prepare_source_set(customers: int, days: int, daily_days: int, seed: int, en
         _say(f"using the cached source set {root}")
         return SourceSet(root, json.loads(meta_file.read_text()))
     shutil.rmtree(root, ignore_errors=True)
-    from . import generator
+    from .tools import generator
 
     dump_until = (dt.date.fromisoformat(end_date) - dt.timedelta(days=daily_days)).isoformat()
     _say(f"generating {customers} customers, {days} days (full dump until {dump_until}) into {root}")

@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.set_defaults(func=run_refresh)
     report = sub.add_parser("report", help="print what the last refresh published")
     report.set_defaults(func=run_report)
-    from . import backfill, bench, generator
+    from . import backfill, bench
+    from .tools import generator
 
     generator.register(sub)
     backfill.register(sub)
