@@ -1,0 +1,159 @@
+"""Service: help-desk tickets (service/tickets_*.jsonl).
+
+Stage 5 draws who opens each ticket (a customer, often shortly after an order, or someone the
+ERP does not know), how they identify themselves, and its lifecycle:
+new/open -> (open/pending) -> solved -> closed. Each exported state is one JSON line.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import argsort_keys, cat_choice, frame, offsets
+from .contacts import (contact_modes, contact_sql, customer_id_mode, customer_id_sql, pick_people,
+                       stranger_columns)
+from .messiness import BAD_T_STATUS, BAD_T_TYPES, BTS, MK, UST, UTY, bad_counts, pick_bad, ts_or_bad
+from .render import execute_all, sql_list, ts_variants
+from .run import DAY
+
+T_CHANNELS = ["email", "phone", "chat", "web"]
+T_TYPES = ["complaint", "question", "incident", "return", "request"]
+T_PRIORITIES = ["low", "normal", "high", "urgent"]
+T_STATUS = ["new", "open", "pending", "solved", "closed"]
+# tags per ticket type (in T_TYPES order), and tags any ticket may carry
+TYPE_TAGS = [
+    ["late_delivery", "damaged", "wrong_item", "quality", "staff"],
+    ["product_info", "opening_hours", "membership", "pricing"],
+    ["website_down", "payment_failed", "app_crash", "login"],
+    ["refund", "exchange", "damaged_goods", "return_label"],
+    ["wholesale", "invoice", "address_change", "custom_order"],
+]
+GENERAL_TAGS = ["vip", "repeat_contact", "social_media", "escalation_risk", "中文"]
+
+
+def create_macros(con) -> None:
+    """tag_name(i): the i-th tag (1-based over TYPE_TAGS then GENERAL_TAGS); 0 -> NULL."""
+    tags = [x for grp in TYPE_TAGS for x in grp] + GENERAL_TAGS
+    execute_all(con, f"CREATE MACRO tag_name(i) AS CASE WHEN i > 0 THEN {sql_list(tags)}[i] END")
+
+
+def draw_tickets(run, profiles, history):
+    """Tickets (who, when, what) and their exported states: (tickets, rows)."""
+    rng = run.rng("tickets")
+    T = int(rng.poisson(run.n_customers * run.scale * 1.0))
+    cust, created = pick_people(run, profiles, history, rng, T, 0.88, 0.6, 2.0)
+    o = argsort_keys(created, cust)
+    cust, created = cust[o], created[o]
+    channel = cat_choice(rng, [0.45, 0.2, 0.2, 0.15], T)
+    ttype = cat_choice(rng, [0.25, 0.3, 0.1, 0.15, 0.2], T)
+    prio = cat_choice(rng, [0.2, 0.55, 0.18, 0.07], T)
+    cid_mode, fake = customer_id_mode(run, rng, cust, 0.45, 0.015)
+    p_phone = np.where(channel == 1, 0.95, 0.3)
+    em, pm = contact_modes(profiles, rng, cust, created, 0.86, p_phone, 0.09)
+    none = rng.random(T) < 0.03  # requesters with neither email nor phone
+    em[none] = 0
+    pm[none] = 0
+    # 0 ERP name, 1 latin name, 2 first name, 3 none, 4 someone unknown to the ERP
+    name_mode = np.where(cust < 0, np.where(rng.random(T) < 0.85, 4, 3),
+                         cat_choice(rng, [0.72, 0.12, 0.10, 0.06], T)).astype(np.int8)
+    ntags = cat_choice(rng, [0.2, 0.4, 0.3, 0.1], T)
+    tcount = np.array([len(x) for x in TYPE_TAGS])
+    toff = offsets(tcount) + 1  # 1-based SQL list index
+    k1 = (rng.random(T) * tcount[ttype]).astype(np.int64)
+    k2 = (k1 + 1 + (rng.random(T) * (tcount[ttype] - 1)).astype(np.int64)) % tcount[ttype]
+    t1 = np.where(ntags >= 1, toff[ttype] + k1, 0)
+    t2 = np.where(ntags >= 2, toff[ttype] + k2, 0)
+    t3 = np.where(ntags >= 3, tcount.sum() + 1 + rng.integers(0, len(GENERAL_TAGS), T), 0)
+    sat = np.where(rng.random(T) < 0.33, -1, np.where(rng.random(T) < 0.82, 0, 1)).astype(np.int8)
+    people = stranger_columns(rng, T, 3 * run.n_customers)
+    tickets = frame(ti=np.arange(T), tid=100001 + np.arange(T), tid_str=rng.random(T) < 0.05, cust=cust,
+                    cid_mode=cid_mode, fake=fake, name_mode=name_mode, email_mode=em, phone_mode=pm,
+                    created=created, channel=channel, type=ttype, prio=prio, sat=sat, t1=t1, t2=t2, t3=t3,
+                    tzv=ts_variants(rng, T, "desk"), **people)
+
+    # lifecycle: new/open -> (open/pending) -> solved -> closed
+    fr_mean = np.asarray([20, 8, 3, 1], dtype=float)[prio] * 3600
+    fr = created + 60 + rng.exponential(fr_mean).astype(np.int64)
+    solved = fr + 600 + rng.exponential(2 * DAY, T).astype(np.int64)
+    closed = solved + 4 * DAY + rng.integers(0, DAY // 2, T)
+    never = rng.random(T) < 0.04
+    st0 = np.where(rng.random(T) < 0.7, 0, 1)
+    has_v1 = rng.random(T) < 0.6
+    v1_st = np.where(st0 == 0, 1, 2)
+    END = run.end
+    NA = np.full(T, -1, dtype=np.int64)
+    ok = np.stack([np.ones(T, bool), has_v1 & (fr <= END), ~never & (solved <= END),
+                   ~never & (closed <= END)], axis=1)
+    ut = np.stack([created, fr, solved, closed], axis=1)
+    st = np.stack([st0, v1_st, np.full(T, 3), np.full(T, 4)], axis=1)
+    frv = np.stack([NA, fr, fr, fr], axis=1)
+    sv = np.stack([NA, NA, solved, solved], axis=1)
+    satv = np.stack([np.zeros(T, bool), np.zeros(T, bool), np.zeros(T, bool), np.ones(T, bool)], axis=1)
+    flat = np.flatnonzero(ok.ravel())  # sorted by (ticket, version) and so by updated_at
+    ti = flat // 4
+    ut, st, frv, sv, satv = (a.ravel()[flat] for a in (ut, st, frv, sv, satv))
+    xd = run.extract_day_of(ut)
+    keep = np.r_[(ti[1:] != ti[:-1]) | (xd[1:] != xd[:-1]), True]
+    ti, ut, st, frv, sv, satv, xd = (a[keep] for a in (ti, ut, st, frv, sv, satv, xd))
+    o = argsort_keys(xd, ti)
+    ti, ut, st, frv, sv, satv, xd = (a[o] for a in (ti, ut, st, frv, sv, satv, xd))
+    n = len(ti)
+    bad, badv = pick_bad(run, "tickets", n)
+    rows = frame(seq=np.arange(n), xd=xd, ti=ti, updated=ut, fr=frv, solved=sv, status=st.astype(np.int8),
+                 show_sat=satv, bad=bad, badv=badv)
+    run.counts["tickets"] = {"rows": n, "bad": bad_counts("tickets", bad)}
+    run.progress(f"tickets: {T:,} tickets, {n:,} rows")
+    return tickets, rows
+
+
+def render_attributes(con, tickets):
+    """Table tattr: what every exported state of a ticket repeats, rendered once per ticket."""
+    con.register("tt_df", tickets)
+    email, phone = contact_sql("t")
+    con.execute(f"""
+    CREATE TABLE tattr AS
+    SELECT t.ti, t.tzv, t.sat, t.type,
+        CASE WHEN t.tid_str THEN to_json('T-' || t.tid::VARCHAR) ELSE to_json(t.tid) END AS ticket_id,
+        {customer_id_sql('t')} AS customer_id,
+        {{'name': CASE t.name_mode WHEN 0 THEN k.name WHEN 1 THEN k.latin_name WHEN 2 THEN k.first_latin
+                                   WHEN 4 THEN person_name(t.u_culture, t.u_style, uf.disp, ul.disp,
+                                                           uf.latin, ul.latin) END,
+          'email': {email},
+          'phone': {phone}}} AS requester,
+        fmt_ts(t.created, t.tzv) AS created_at,
+        {sql_list(T_CHANNELS)}[t.channel + 1] AS channel,
+        {sql_list(T_PRIORITIES)}[t.prio + 1] AS priority,
+        list_filter([tag_name(t.t1), tag_name(t.t2), tag_name(t.t3)], lambda x: x IS NOT NULL) AS tags
+    FROM tt_df t
+    LEFT JOIN cattr k ON k.idx = t.cust
+    JOIN fnames uf ON uf.id = t.u_fn JOIN lnames ul ON ul.id = t.u_ln
+    """)
+    con.unregister("tt_df")
+
+
+def render(con, rows):
+    """Table out_tickets(xd, seq, line): one JSON object per exported ticket state."""
+    con.register("tv_df", rows)
+    con.execute(f"""
+    CREATE TABLE out_tickets AS
+    SELECT v.xd, v.seq, to_json({{
+        'ticket_id': CASE WHEN v.bad = {MK} THEN NULL::JSON ELSE a.ticket_id END,
+        'customer_id': a.customer_id,
+        'requester': a.requester,
+        'created_at': CASE WHEN v.bad = {BTS} AND v.badv % 2 = 0 THEN bad_ts(v.badv // 2) ELSE a.created_at END,
+        'updated_at': {ts_or_bad('v.updated', 'a.tzv', 'v.bad', 'v.badv', 1)},
+        'first_response_at': fmt_ts(v.fr, a.tzv),
+        'solved_at': fmt_ts(v.solved, a.tzv),
+        'channel': a.channel,
+        'type': CASE WHEN v.bad = {UTY} THEN {sql_list(BAD_T_TYPES)}[v.badv % {len(BAD_T_TYPES)} + 1]
+                     ELSE {sql_list(T_TYPES)}[a.type + 1] END,
+        'priority': a.priority,
+        'status': CASE WHEN v.bad = {UST} THEN {sql_list(BAD_T_STATUS)}[v.badv % {len(BAD_T_STATUS)} + 1]
+                       ELSE {sql_list(T_STATUS)}[v.status + 1] END,
+        'satisfaction': CASE WHEN v.show_sat THEN (CASE a.sat WHEN 0 THEN 'good' WHEN 1 THEN 'bad' END) END,
+        'tags': a.tags
+    }})::VARCHAR AS line
+    FROM tv_df v JOIN tattr a ON a.ti = v.ti
+    ORDER BY v.seq
+    """)
+    con.unregister("tv_df")
+    con.execute("DROP TABLE tattr")
