@@ -32,6 +32,10 @@ Bad rows (rate ``bad_row_rate``) corrupt existing rows in place (the row count
 is unchanged), except ``duplicate`` which appends an exact repeat of a survey
 response in the same file.
 
+The files' layout, columns, JSON paths and enum values are read from the source
+contract (``dagster_project/ingest/contract.py``); the names below that repeat
+them (ORDER_STATUS, T_*, ENTITIES, FOLDER, EXT, HEADERS) are the contract's data.
+
 Modules, in the order a run uses them
 -------------------------------------
 ``run``        the window, extract dates, random streams, progress log
@@ -49,12 +53,16 @@ Modules, in the order a run uses them
 """
 from __future__ import annotations
 
+from dagster_project.ingest.contract import ORDER_STATUSES as ORDER_STATUS
+from dagster_project.ingest.contract import TICKET_CHANNELS as T_CHANNELS
+from dagster_project.ingest.contract import TICKET_PRIORITIES as T_PRIORITIES
+from dagster_project.ingest.contract import TICKET_STATUSES as T_STATUS
+from dagster_project.ingest.contract import TICKET_TYPES as T_TYPES
+
 from .cli import register, run_from_args
 from .files import ENTITIES, EXT, FOLDER, HEADERS
 from .messiness import BAD_KIND_NAMES, BAD_KINDS
-from .orders import ORDER_STATUS
 from .pipeline import generate
-from .service import T_CHANNELS, T_PRIORITIES, T_STATUS, T_TYPES
 
 __all__ = [
     "BAD_KINDS", "BAD_KIND_NAMES", "ENTITIES", "EXT", "FOLDER", "HEADERS", "ORDER_STATUS",

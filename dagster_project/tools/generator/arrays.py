@@ -1,8 +1,23 @@
-"""Vectorised numpy helpers: categorical draws, group offsets, stable multi-key sorts."""
+"""Vectorised numpy helpers: enum codes, categorical draws, group offsets, stable multi-key sorts."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+
+def codes(values, *names) -> tuple[int, ...]:
+    """Each name's position in ``values`` (an enum of the contract): the code the arrays hold.
+
+    Raises ValueError when the contract no longer has one of the names."""
+    return tuple(values.index(name) for name in names)
+
+
+def per_value(mapping: dict, values) -> list:
+    """``mapping``'s entries in the order of ``values`` (an enum of the contract), e.g. the share
+    of each ticket channel; raises ValueError unless its keys are exactly those values."""
+    if set(mapping) != set(values):
+        raise ValueError(f"expected one entry per value of {tuple(values)}, got {tuple(mapping)}")
+    return [mapping[v] for v in values]
 
 
 def offsets(counts: np.ndarray) -> np.ndarray:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from dagster_project.ingest.contract import CUSTOMERS, TIERS
+
 from .arrays import argsort_keys, cat_choice, frame, rowwise_choice, scramble
 from .messiness import MK, bad_counts, pick_bad, ts_or_bad
 from .orders import CATEGORIES
 from .people import (CCS, CN_MOBILE_PREFIX, COMPANY_A, COMPANY_B, CULTURE_P, DOMAINS, FOREIGN_DIST,
                      FOREIGN_P, SHARED_BOXES, draw_name_ids)
-from .render import csv_line, sql_list, ts_variants, zpad
+from .render import csv_record, sql_list, ts_variants, zpad
 from .run import DAY
 
+STANDARD, GOLD = TIERS  # ("standard", "gold"): every customer starts standard, some become gold
+# not in the contract (free text there): the generator's own vocabularies
 REGIONS = ["north", "south", "east", "west", "central"]
 ACQ_CHANNELS = ["web", "store", "referral", "partner", "ads"]
 
@@ -236,16 +240,19 @@ def render_identities(con, identities):
 def render(con, rows):
     """Table out_customers(xd, seq, line): one CSV record per customer row."""
     con.register("cv_df", rows)
-    line = csv_line([
-        (f"CASE WHEN v.bad = {MK} THEN NULL ELSE k.customer_id END", False),
-        ("k.name", True),
-        ("CASE WHEN v.em2 THEN coalesce(k.email2, k.email1) ELSE k.email1 END", False),  # no , " or newline
-        ("'+' || k.cc::VARCHAR || CASE WHEN v.ph2 THEN k.nat2 ELSE k.nat1 END", False),
-        ("CASE WHEN v.gold THEN 'gold' ELSE 'standard' END", False),
-        ("k.region", False), ("k.acq", False), ("k.rep", False),
-        (ts_or_bad("v.created", "v.tzv", "v.bad", "v.badv", 0), False),
-        (ts_or_bad("v.updated", "v.tzv", "v.bad", "v.badv", 1), False),
-    ])
+    line = csv_record(CUSTOMERS, {
+        "customer_id": (f"CASE WHEN v.bad = {MK} THEN NULL ELSE k.customer_id END", False),
+        "name": ("k.name", True),
+        # no , " or newline in an address
+        "email": ("CASE WHEN v.em2 THEN coalesce(k.email2, k.email1) ELSE k.email1 END", False),
+        "phone": ("'+' || k.cc::VARCHAR || CASE WHEN v.ph2 THEN k.nat2 ELSE k.nat1 END", False),
+        "tier": (f"CASE WHEN v.gold THEN '{GOLD}' ELSE '{STANDARD}' END", False),
+        "region": ("k.region", False),
+        "acquisition_channel": ("k.acq", False),
+        "sales_rep_id": ("k.rep", False),
+        "created_at": (ts_or_bad("v.created", "v.tzv", "v.bad", "v.badv", 0), False),
+        "updated_at": (ts_or_bad("v.updated", "v.tzv", "v.bad", "v.badv", 1), False),
+    })
     con.execute(f"""CREATE TABLE out_customers AS SELECT v.xd, v.seq, {line} AS line
                     FROM cv_df v JOIN cattr k ON k.idx = v.idx ORDER BY v.seq""")
     con.unregister("cv_df")

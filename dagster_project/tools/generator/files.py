@@ -5,40 +5,26 @@ an entity writes no file (the warehouse rejects empty and header-only files).
 """
 from __future__ import annotations
 
+from dagster_project.ingest.contract import ENTITIES as CONTRACT_ENTITIES
+from dagster_project.ingest.contract import Entity
+
 from .run import day_str
 
-ENTITIES = ("customers", "products", "orders", "order_lines", "tickets", "responses")
-FOLDER = {
-    "customers": "sales",
-    "products": "sales",
-    "orders": "sales",
-    "order_lines": "sales",
-    "tickets": "service",
-    "responses": "survey",
-}
-EXT = {e: ("jsonl" if e == "tickets" else "csv") for e in ENTITIES}
-HEADERS = {
-    "customers": [
-        "customer_id", "name", "email", "phone", "tier", "region",
-        "acquisition_channel", "sales_rep_id", "created_at", "updated_at",
-    ],
-    "products": ["product_id", "product_name", "category", "unit_cost", "list_price", "updated_at"],
-    "orders": ["order_id", "customer_id", "ordered_at", "channel", "status", "updated_at"],
-    "order_lines": [
-        "order_id", "line_number", "product_id", "quantity", "unit_price",
-        "discount_amount", "unit_cost",
-    ],
-    "tickets": [
-        "ticket_id", "customer_id", "requester", "created_at", "updated_at",
-        "first_response_at", "solved_at", "channel", "type", "priority", "status",
-        "satisfaction", "tags",
-    ],
-    "responses": [
-        "response_id", "submitted_at", "customer_id", "email", "phone", "nps", "csat",
-        "reliability", "assurance", "tangibles", "empathy", "responsiveness",
-        "category_spend_12m", "comment",
-    ],
-}
+
+def _header(entity: Entity) -> list[str]:
+    """A CSV file's header: the contract's columns. For JSON Lines (no header line) the top-level
+    keys of a line, in contract order: ``$.requester.name`` is under ``requester``."""
+    if entity.file_format != "jsonl":
+        return list(entity.columns)
+    keys = (entity.json_paths[c].split(".")[1] for c in entity.columns)
+    return list(dict.fromkeys(keys))
+
+
+# everything below is read from the contract (dagster_project/ingest/contract.py)
+ENTITIES = tuple(e.name for e in CONTRACT_ENTITIES)
+FOLDER = {e.name: e.system for e in CONTRACT_ENTITIES}  # the loader reads <source dir>/<system>/
+EXT = {e.name: e.extension for e in CONTRACT_ENTITIES}
+HEADERS = {e.name: _header(e) for e in CONTRACT_ENTITIES}
 
 
 def write_extracts(run, con, chunk_rows=1_000_000):

@@ -26,6 +26,7 @@ BAD_KINDS = {
 }
 BAD_TIMESTAMPS = ["not-a-date", "2025-13-45", "31/02/2025 25:61", "2025-02-30T10:00:00Z", "yesterday"]
 BAD_NUMBERS = ["12,5x", "3.4.5", "twelve", "#VALUE!", "1O.00"]
+# values outside the contract's ORDER_STATUSES, TICKET_STATUSES and TICKET_TYPES
 BAD_ORDER_STATUS = ["shipped", "on_hold", "backordered"]
 BAD_T_STATUS = ["escalated", "on-hold", "archived"]
 BAD_T_TYPES = ["feedback", "compliment", "spam"]
@@ -70,3 +71,9 @@ def ts_or_bad(ts_expr, tzv, bad, badv, parity=None):
     v = badv if parity is None else f"{badv} // 2"
     return f"CASE WHEN {cond} THEN bad_ts({v}) ELSE fmt_ts({ts_expr}, {tzv}) END"
 
+
+def unknown_value_or(code, bad, badv, unknown_values, otherwise) -> str:
+    """SQL: a value outside the contract's enum (chosen by badv) on rows whose bad code is
+    ``code`` (unknown_status / unknown_type), else ``otherwise``."""
+    return (f"CASE WHEN {bad} = {code} THEN {sql_list(unknown_values)}[{badv} % {len(unknown_values)} + 1] "
+            f"ELSE {otherwise} END")

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import argsort_keys, cat_choice, frame, offsets
-from .messiness import BAD_ORDER_STATUS, BNUM, MK, OOR, UST, bad_counts, pick_bad, ts_or_bad
-from .render import csv_line, sql_list, ts_variants, zpad
+from dagster_project.ingest.contract import ORDER_LINES, ORDER_STATUSES, ORDERS, PRODUCTS
+
+from .arrays import argsort_keys, cat_choice, codes, frame, offsets
+from .messiness import (BAD_ORDER_STATUS, BNUM, MK, OOR, UST, bad_counts, pick_bad, ts_or_bad,
+                        unknown_value_or)
+from .render import csv_record, sql_list, ts_variants, zpad
 from .run import DAY
 
+# the arrays hold an order's status as its position in the contract's ORDER_STATUSES
+COMPLETED, CANCELLED, RETURNED = codes(ORDER_STATUSES, "completed", "cancelled", "returned")
+# The generator's own vocabularies (free text in the contract); customers.py draws each
+# customer's preferred order channel and categories as indexes into these.
 ORDER_CHANNELS = ["web", "store", "app", "phone"]
-ORDER_STATUS = ["completed", "cancelled", "returned"]
 CATEGORIES = ["Coffee", "Tea", "Bakery", "Kitchenware", "Snacks", "Gifts", "Dairy", "Beverages",
               "Chocolate", "Accessories"]
 # list price range per category (currency units)
@@ -164,16 +170,16 @@ def draw_orders(run, profiles):
 
     # status history: completed -> cancelled/returned, cancelled -> completed
     v0_t = np.minimum(t + 60 + rng.exponential(45 * 60, M).astype(np.int64), run.end)
-    st0 = np.where(rng.random(M) < 0.06, 1, 0).astype(np.int8)
+    st0 = np.where(rng.random(M) < 0.06, CANCELLED, COMPLETED).astype(np.int8)
     u = rng.random(M)
     ev_st = np.full(M, -1, dtype=np.int8)
     ev_t = np.zeros(M, dtype=np.int64)
-    ret = (st0 == 0) & (u < 0.05)
-    can = (st0 == 0) & (u >= 0.05) & (u < 0.075)
-    rec = (st0 == 1) & (u < 0.15)
-    ev_st[ret], ev_t[ret] = 2, t[ret] + (rng.uniform(2, 30, ret.sum()) * DAY).astype(np.int64)
-    ev_st[can], ev_t[can] = 1, t[can] + (rng.uniform(0.05, 3, can.sum()) * DAY).astype(np.int64)
-    ev_st[rec], ev_t[rec] = 0, t[rec] + (rng.uniform(0.5, 5, rec.sum()) * DAY).astype(np.int64)
+    ret = (st0 == COMPLETED) & (u < 0.05)
+    can = (st0 == COMPLETED) & (u >= 0.05) & (u < 0.075)
+    rec = (st0 == CANCELLED) & (u < 0.15)
+    ev_st[ret], ev_t[ret] = RETURNED, t[ret] + (rng.uniform(2, 30, ret.sum()) * DAY).astype(np.int64)
+    ev_st[can], ev_t[can] = CANCELLED, t[can] + (rng.uniform(0.05, 3, can.sum()) * DAY).astype(np.int64)
+    ev_st[rec], ev_t[rec] = COMPLETED, t[rec] + (rng.uniform(0.5, 5, rec.sum()) * DAY).astype(np.int64)
     has_ev = (ev_st >= 0) & (ev_t <= run.end) & (ev_t > v0_t)
     final_st = np.where(has_ev, ev_st, st0)
     xd0 = run.extract_day_of(v0_t)
@@ -235,7 +241,7 @@ def draw_lines(run, profiles, catalogue, placed):
     bad, badv = pick_bad(run, "order_lines", L)
     # net revenue of completed orders, for the survey's share of wallet
     rev = np.bincount(lo, weights=price * qty - disc, minlength=M).astype(np.int64)
-    rev = np.where(placed["final_st"] == 0, rev, 0)
+    rev = np.where(placed["final_st"] == COMPLETED, rev, 0)
     rows = frame(seq=np.arange(L), xd=xd0[lo], ono=ono[lo], ln=line_no, p=prod.astype(np.int16),
                  q=qty, price=price, disc=disc, cost=cost, bad=bad, badv=badv)
     run.counts["order_lines"] = {"rows": L, "bad": bad_counts("order_lines", bad)}
@@ -249,14 +255,16 @@ def render_products(con, labels, rows):
     """Table out_products(xd, seq, line)."""
     con.register("pmeta_df", labels)
     con.register("pnum_df", rows)
-    line = csv_line([
-        (zpad("P", "v.p + 1", 4), False),
-        ("m.name", True),
-        (f"{sql_list(CATEGORIES)}[m.cat + 1]", False),
-        (f"CASE WHEN v.bad = {BNUM} AND v.badv % 2 = 1 THEN bad_num_csv(v.badv // 2) ELSE money(v.cost) END", False),
-        (f"CASE WHEN v.bad = {BNUM} AND v.badv % 2 = 0 THEN bad_num_csv(v.badv // 2) ELSE money(v.price) END", False),
-        (ts_or_bad("v.t", "v.tzv", "v.bad", "v.badv"), False),
-    ])
+    line = csv_record(PRODUCTS, {
+        "product_id": (zpad("P", "v.p + 1", 4), False),
+        "product_name": ("m.name", True),
+        "category": (f"{sql_list(CATEGORIES)}[m.cat + 1]", False),
+        "unit_cost": (f"CASE WHEN v.bad = {BNUM} AND v.badv % 2 = 1 THEN bad_num_csv(v.badv // 2) "
+                      f"ELSE money(v.cost) END", False),
+        "list_price": (f"CASE WHEN v.bad = {BNUM} AND v.badv % 2 = 0 THEN bad_num_csv(v.badv // 2) "
+                       f"ELSE money(v.price) END", False),
+        "updated_at": (ts_or_bad("v.t", "v.tzv", "v.bad", "v.badv"), False),
+    })
     con.execute(f"""CREATE TABLE out_products AS SELECT v.xd, v.seq, {line} AS line
                     FROM pnum_df v JOIN pmeta_df m ON m.p = v.p ORDER BY v.seq""")
     con.unregister("pmeta_df")
@@ -266,15 +274,15 @@ def render_products(con, labels, rows):
 def render_orders(con, rows):
     """Table out_orders(xd, seq, line)."""
     con.register("onum_df", rows)
-    line = csv_line([
-        (f"CASE WHEN bad = {MK} THEN NULL ELSE {zpad('O', 'ono', 8)} END", False),
-        (zpad("C", "cust + 1", 6), False),
-        (ts_or_bad("ordered", "tzv", "bad", "badv", 0), False),
-        (f"{sql_list(ORDER_CHANNELS)}[channel + 1]", False),
-        (f"CASE WHEN bad = {UST} THEN {sql_list(BAD_ORDER_STATUS)}[badv % {len(BAD_ORDER_STATUS)} + 1] "
-         f"ELSE {sql_list(ORDER_STATUS)}[status + 1] END", False),
-        (ts_or_bad("updated", "tzv", "bad", "badv", 1), False),
-    ])
+    line = csv_record(ORDERS, {
+        "order_id": (f"CASE WHEN bad = {MK} THEN NULL ELSE {zpad('O', 'ono', 8)} END", False),
+        "customer_id": (zpad("C", "cust + 1", 6), False),
+        "ordered_at": (ts_or_bad("ordered", "tzv", "bad", "badv", 0), False),
+        "channel": (f"{sql_list(ORDER_CHANNELS)}[channel + 1]", False),
+        "status": (unknown_value_or(UST, "bad", "badv", BAD_ORDER_STATUS,
+                                    f"{sql_list(ORDER_STATUSES)}[status + 1]"), False),
+        "updated_at": (ts_or_bad("updated", "tzv", "bad", "badv", 1), False),
+    })
     con.execute(f"CREATE TABLE out_orders AS SELECT xd, seq, {line} AS line FROM onum_df")
     con.unregister("onum_df")
 
@@ -282,15 +290,16 @@ def render_orders(con, rows):
 def render_lines(con, rows):
     """Table out_order_lines(xd, seq, line)."""
     con.register("lnum_df", rows)
-    line = csv_line([
-        (f"CASE WHEN bad = {MK} THEN NULL ELSE {zpad('O', 'ono', 8)} END", False),
-        ("ln", False),
-        (zpad("P", "p + 1", 4), False),
-        (f"CASE WHEN bad = {BNUM} AND badv % 2 = 0 THEN bad_num_csv(badv // 2) "
-         f"WHEN bad = {OOR} THEN (-q)::VARCHAR ELSE q::VARCHAR END", False),
-        (f"CASE WHEN bad = {BNUM} AND badv % 2 = 1 THEN bad_num_csv(badv // 2) ELSE money(price) END", False),
-        ("money(disc)", False),
-        ("CASE WHEN cost < 0 THEN NULL ELSE money(cost) END", False),
-    ])
+    line = csv_record(ORDER_LINES, {
+        "order_id": (f"CASE WHEN bad = {MK} THEN NULL ELSE {zpad('O', 'ono', 8)} END", False),
+        "line_number": ("ln", False),
+        "product_id": (zpad("P", "p + 1", 4), False),
+        "quantity": (f"CASE WHEN bad = {BNUM} AND badv % 2 = 0 THEN bad_num_csv(badv // 2) "
+                     f"WHEN bad = {OOR} THEN (-q)::VARCHAR ELSE q::VARCHAR END", False),
+        "unit_price": (f"CASE WHEN bad = {BNUM} AND badv % 2 = 1 THEN bad_num_csv(badv // 2) "
+                       f"ELSE money(price) END", False),
+        "discount_amount": ("money(disc)", False),
+        "unit_cost": ("CASE WHEN cost < 0 THEN NULL ELSE money(cost) END", False),
+    })
     con.execute(f"CREATE TABLE out_order_lines AS SELECT xd, seq, {line} AS line FROM lnum_df")
     con.unregister("lnum_df")

@@ -1,7 +1,8 @@
 """Rendering rows as their final text in DuckDB: SQL literals, CSV records, money, timestamps.
 
-Every output row is rendered once, in SQL, as an RFC 4180 CSV record or a compact JSON object;
-the macros created here are shared by all entities.
+Every output row is rendered once, in SQL, as an RFC 4180 CSV record or a compact JSON object
+whose columns (and JSON paths) are the contract's; the macros created here are shared by all
+entities.
 """
 from __future__ import annotations
 
@@ -46,10 +47,42 @@ def csv_quote(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\r\n') else s
 
 
-def csv_line(cols) -> str:
-    """SQL for one RFC 4180 CSV record from (expression, may_need_quotes) pairs; NULL -> empty."""
-    parts = [f"csvq({e})" if q else f"coalesce(({e})::VARCHAR, '')" for e, q in cols]
+def csv_record(entity, values: dict[str, tuple[str, bool]]) -> str:
+    """SQL for one RFC 4180 CSV record of a contract entity; NULL -> empty.
+
+    ``values`` maps each of the contract's columns, in contract order, to (SQL expression,
+    may_need_quotes)."""
+    _check_columns(entity, values)
+    parts = [f"csvq({e})" if q else f"coalesce(({e})::VARCHAR, '')" for e, q in values.values()]
     return " || ',' || ".join(parts)
+
+
+def json_object(entity, values: dict[str, str]) -> str:
+    """SQL struct for one JSON line of a contract entity (render it with to_json).
+
+    ``values`` maps each of the contract's columns, in contract order, to an SQL expression; each
+    value goes where the column's JSON path says (``$.requester.name`` nests ``name`` in
+    ``requester``)."""
+    _check_columns(entity, values)
+    tree: dict = {}
+    for column, expr in values.items():
+        *parents, key = entity.json_paths[column].split(".")[1:]
+        node = tree
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = expr
+
+    def struct(node: dict) -> str:
+        fields = (f"'{k}': {struct(v) if isinstance(v, dict) else v}" for k, v in node.items())
+        return "{" + ", ".join(fields) + "}"
+
+    return struct(tree)
+
+
+def _check_columns(entity, values: dict) -> None:
+    if tuple(values) != entity.columns:
+        raise ValueError(f"{entity.name}: rendered columns {tuple(values)} are not the contract's "
+                         f"{entity.columns}")
 
 
 def create_macros(con) -> None:

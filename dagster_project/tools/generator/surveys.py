@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dagster_project.ingest.contract import RESPONSES, SERVQUAL_DIMENSIONS
+
 from .arrays import argsort_keys, cat_choice, frame, offsets
 from .contacts import (contact_modes, contact_sql, customer_id_mode, customer_id_sql, pick_people,
                        stranger_columns)
 from .messiness import DUP, MK, OOR, bad_counts, pick_bad, ts_or_bad
-from .render import csv_line, ts_variants, zpad
+from .render import csv_record, ts_variants, zpad
 from .run import DAY
 
 # survey comments: [sentiment][language] -> texts  (sentiment 0 neg, 1 neutral, 2 pos)
@@ -81,8 +83,9 @@ def draw_responses(run, profiles, history, n_tickets):
     z = np.where(known, c["sat"][kc], rng.normal(-0.2, 1, R))
     nps = np.clip(np.round(7.2 + 2.3 * z + rng.normal(0, 0.8, R)), 0, 10).astype(np.int16)
     csat = np.clip(np.round(3.8 + 0.9 * z + rng.normal(0, 0.5, R)), 1, 5).astype(np.int16)
-    dims = np.clip(np.round(3.7 + 0.8 * z[:, None] + rng.normal(0, 0.7, (R, 5))), 1, 5).astype(np.int16)
-    dims[rng.random((R, 5)) < 0.06] = -1
+    n_dims = len(SERVQUAL_DIMENSIONS)
+    dims = np.clip(np.round(3.7 + 0.8 * z[:, None] + rng.normal(0, 0.7, (R, n_dims))), 1, 5).astype(np.int16)
+    dims[rng.random((R, n_dims)) < 0.06] = -1
     # what the customer spent with us in the 12 months before answering (completed orders)
     key = o["cust"].astype(np.int64) * (1 << 34) + (o["t"] - run.start + (1 << 33))
     qk_hi = kc.astype(np.int64) * (1 << 34) + (sub - run.start + (1 << 33))
@@ -117,8 +120,8 @@ def draw_responses(run, profiles, history, n_tickets):
                 cid_mode=cid_mode[base], fake=fake[base], email_mode=em[base], phone_mode=pm[base],
                 nps=nps[base], csat=csat[base], spend=spend[base], com=com[base], tzv=tzv[base],
                 bad=bad[base], badv=badv[base])
-    for k, nm in enumerate(["rel", "ass", "tan", "emp", "res"]):
-        cols[nm] = dims[base, k]
+    for k, dim in enumerate(SERVQUAL_DIMENSIONS):
+        cols[dim] = dims[base, k]
     cols.update({k: v[base] for k, v in people.items()})
     rows = frame(**cols)
     counts = bad_counts("responses", bad)
@@ -132,25 +135,25 @@ def render(con, rows):
     """Table out_responses(xd, seq, line): one CSV record per response."""
     con.register("r_df", rows)
     email, phone = contact_sql("r")
-
-    def dim(col):
-        return f"CASE WHEN r.{col} < 0 THEN NULL ELSE r.{col}::VARCHAR END"
-
-    line = csv_line([
-        (f"CASE WHEN r.bad = {MK} THEN NULL ELSE {zpad('S', 'r.rid', 7)} END", False),
-        (ts_or_bad("r.sub", "r.tzv", "r.bad", "r.badv"), False),
-        (customer_id_sql("r"), False),
-        (email, False),  # built from slugs, domains, digits: never needs quoting
-        (phone, False),
-        (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 0 THEN (CASE WHEN r.badv % 2 = 0 THEN '11' ELSE '-1' END) "
-         f"ELSE r.nps::VARCHAR END", False),
-        (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 1 THEN (CASE WHEN r.badv % 2 = 0 THEN '0' ELSE '6' END) "
-         f"ELSE r.csat::VARCHAR END", False),
-        (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 2 THEN '7' ELSE {dim('rel')} END", False),
-        (dim("ass"), False), (dim("tan"), False), (dim("emp"), False), (dim("res"), False),
-        ("CASE WHEN r.spend < 0 THEN NULL ELSE money(r.spend) END", False),
-        ("cm.text", True),
-    ])
+    # out-of-range scores lie outside the contract's 0-10 (nps) and 1-5 (csat, dimensions)
+    scores = {dim: (f"CASE WHEN r.{dim} < 0 THEN NULL ELSE r.{dim}::VARCHAR END", False)
+              for dim in SERVQUAL_DIMENSIONS}
+    first = SERVQUAL_DIMENSIONS[0]
+    scores[first] = (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 2 THEN '7' ELSE {scores[first][0]} END", False)
+    line = csv_record(RESPONSES, {
+        "response_id": (f"CASE WHEN r.bad = {MK} THEN NULL ELSE {zpad('S', 'r.rid', 7)} END", False),
+        "submitted_at": (ts_or_bad("r.sub", "r.tzv", "r.bad", "r.badv"), False),
+        "customer_id": (customer_id_sql("r"), False),
+        "email": (email, False),  # built from slugs, domains, digits: never needs quoting
+        "phone": (phone, False),
+        "nps": (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 0 THEN (CASE WHEN r.badv % 2 = 0 THEN '11' ELSE '-1' END) "
+                f"ELSE r.nps::VARCHAR END", False),
+        "csat": (f"CASE WHEN r.bad = {OOR} AND r.badv % 3 = 1 THEN (CASE WHEN r.badv % 2 = 0 THEN '0' ELSE '6' END) "
+                 f"ELSE r.csat::VARCHAR END", False),
+        **scores,
+        "category_spend_12m": ("CASE WHEN r.spend < 0 THEN NULL ELSE money(r.spend) END", False),
+        "comment": ("cm.text", True),
+    })
     con.execute(f"""
     CREATE TABLE out_responses AS SELECT r.xd, r.seq, {line} AS line
     FROM r_df r
