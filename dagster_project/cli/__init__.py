@@ -10,21 +10,8 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from ..settings import Settings, SettingsError, load_settings
 from . import backfill, report
-
-
-def say(message: str) -> None:
-    print(f"c360: {message}", file=sys.stderr, flush=True)
-
-
-def settings_or_none() -> Settings | None:
-    """The settings of this process, or None after saying what is wrong with them."""
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        say(f"bad setting: {exc}")
-        return None
+from .common import say, settings_or_none
 
 
 def run_refresh(args: argparse.Namespace) -> int:

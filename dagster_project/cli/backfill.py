@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..defs.ingest.loader import FILE_NAME
+from .common import say, settings_or_none
 
 STAGED_FOLDER = ".backfill_sources"
 
@@ -49,7 +50,6 @@ def stage_extracts_through(source_dir: Path, staged: Path, day: dt.date) -> int:
 
 def run_backfill(args: argparse.Namespace) -> int:
     from ..refresh import refresh
-    from . import say, settings_or_none
 
     if args.to_date < args.from_date:
         say("backfill: --to is before --from")

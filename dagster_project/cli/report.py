@@ -6,10 +6,11 @@ import argparse
 
 import duckdb
 
+from .common import say, settings_or_none
+
 
 def run_report(args: argparse.Namespace) -> int:
     """Tables and row counts, as of which date and when, match rates, and where to go next."""
-    from . import say, settings_or_none
 
     settings = settings_or_none()
     if settings is None:
