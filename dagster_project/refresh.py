@@ -83,7 +83,8 @@ def refresh(
             prune_dbt_run_folders(settings.dbt_target_path)
             check_sources(settings, allow_future_as_of=allow_future_as_of)
             say(f"sources {settings.source_dir}; as of {settings.as_of or 'the newest source date'}; "
-                f"time zone {settings.timezone}; phone region {settings.phone_region}; engine {settings.engine}")
+                f"time zone {settings.timezone}; phone region {settings.phone_region}; engine {settings.engine}; "
+                f"personal data in the published file: {settings.pii}")
             if prepare_manifest_if_stale(settings):
                 say("parsed the dbt project (it changed since the last parse)")
             defs = build_definitions(settings, full_refresh=full_refresh)

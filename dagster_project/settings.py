@@ -33,6 +33,9 @@ DEFAULT_FRESHNESS_DAYS = 2
 DEFAULT_MEMORY_LIMIT = "6GB"
 MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 ENGINES = ("duckdb",)
+# C360_PII: what the published main file holds of personal data (README, "Who sees what")
+PII_POLICIES = ("clear", "masked")
+DEFAULT_PII = "clear"
 
 
 class SettingsError(ValueError):
@@ -51,6 +54,7 @@ class Settings:
     dagster_home: Path = DEFAULT_DAGSTER_HOME  # Dagster's run history
     dbt_target_path: Path = DEFAULT_DBT_TARGET  # dbt's manifest and per-run folders
     engine: str = "duckdb"
+    pii: str = DEFAULT_PII  # clear | masked: personal data of the published main file
 
     def __post_init__(self) -> None:
         validate(self)
@@ -63,6 +67,11 @@ class Settings:
     @property
     def lock_file(self) -> Path:
         return self.warehouse.with_name(self.warehouse.stem + ".refresh.lock")
+
+    @property
+    def reps_dir(self) -> Path:
+        """One DuckDB file per sales rep (reps/<sales_rep_id>.duckdb), beside the published file."""
+        return self.warehouse.parent / "reps"
 
     @property
     def log_dir(self) -> Path:
@@ -117,6 +126,11 @@ def validate(settings: Settings) -> None:
         )
     if settings.engine not in ENGINES:
         raise SettingsError(f"C360_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
+    if settings.pii not in PII_POLICIES:
+        raise SettingsError(
+            f"C360_PII must be one of {', '.join(PII_POLICIES)} (personal data of the published file in "
+            f"clear, or masked), got {settings.pii!r}"
+        )
 
 
 def _path(environ: Mapping[str, str], name: str, default: Path) -> Path:
@@ -145,6 +159,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_home=_path(env, "DAGSTER_HOME", DEFAULT_DAGSTER_HOME),
         dbt_target_path=_path(env, "C360_DBT_TARGET_PATH", DEFAULT_DBT_TARGET),
         engine=text("C360_ENGINE", "duckdb").lower(),
+        pii=text("C360_PII", DEFAULT_PII).lower(),
     )
 
 

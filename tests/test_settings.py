@@ -48,3 +48,18 @@ def test_refresh_with_a_bad_setting_names_it_and_exits(tmp_path):
     assert proc.returncode == 2
     assert "C360_MEMORY_LIMIT must be a size" in proc.stderr
     assert not (tmp_path / "c360.duckdb").exists()
+
+
+def test_pii_defaults_to_clear_and_takes_masked(monkeypatch):
+    monkeypatch.delenv("C360_PII", raising=False)
+    assert load_settings().pii == "clear"
+    monkeypatch.setenv("C360_PII", " Masked ")
+    assert load_settings().pii == "masked"
+
+
+def test_an_unknown_pii_policy_stops_the_refresh_before_anything_loads(tmp_path):
+    env = refresh_env(tmp_path, tmp_path / "c360.duckdb", pii="hashed")
+    proc = subprocess.run([str(C360), "refresh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "C360_PII must be one of clear, masked" in proc.stderr and "'hashed'" in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # no working file, no lock, no log: nothing was loaded

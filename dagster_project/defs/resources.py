@@ -27,6 +27,7 @@ class C360Resource(dg.ConfigurableResource):
     dagster_home: str
     dbt_target_path: str
     engine: str
+    pii: str = "clear"
     full_refresh: bool = False  # rebuild the incremental models from the whole raw layer
 
     @classmethod
@@ -42,6 +43,7 @@ class C360Resource(dg.ConfigurableResource):
             dagster_home=str(settings.dagster_home),
             dbt_target_path=str(settings.dbt_target_path),
             engine=settings.engine,
+            pii=settings.pii,
             full_refresh=full_refresh,
         )
 
@@ -57,6 +59,7 @@ class C360Resource(dg.ConfigurableResource):
             dagster_home=Path(self.dagster_home),
             dbt_target_path=Path(self.dbt_target_path),
             engine=self.engine,
+            pii=self.pii,
         )
 
 
