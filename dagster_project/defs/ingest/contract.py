@@ -93,6 +93,16 @@ class Entity:
     duplicate_key_is_bad: bool = False  # survey responses never change
     description: str = ""
     json_paths: dict[str, str] = field(default_factory=dict)  # column -> JSON path (jsonl)
+    # personal data: column -> kind (email, phone, name, text), masked in raw record text that is
+    # published with C360_PII=masked (ops.quarantined_rows; see defs/publish/pii.py)
+    pii: dict[str, str] = field(default_factory=dict)
+
+    def pii_paths(self) -> dict[str, str]:
+        """JSON path -> kind of each personal field, in a record of this entity as published in
+        ops.quarantined_rows: the line itself (jsonl) or an object of the contract's columns (csv)."""
+        if self.file_format == "jsonl":
+            return {self.json_paths[column]: kind for column, kind in self.pii.items()}
+        return {f"$.{column}": kind for column, kind in self.pii.items()}
 
     @property
     def extension(self) -> str:
@@ -140,6 +150,7 @@ CUSTOMERS = Entity(
         Rule("tier", "enum", values=TIERS),
     ),
     description="ERP customer master, every version received.",
+    pii={"name": "name", "email": "email", "phone": "phone"},
 )
 
 PRODUCTS = Entity(
@@ -232,6 +243,7 @@ TICKETS = Entity(
         "tags": "$.tags",
     },
     description="Help-desk ticket states, one per JSON line.",
+    pii={"requester_name": "name", "requester_email": "email", "requester_phone": "phone"},
 )
 
 RESPONSES = Entity(
@@ -251,6 +263,7 @@ RESPONSES = Entity(
     ),
     duplicate_key_is_bad=True,
     description="Survey responses; a repeated response_id is a duplicate.",
+    pii={"email": "email", "phone": "phone", "comment": "text"},
 )
 
 ENTITIES: tuple[Entity, ...] = (CUSTOMERS, PRODUCTS, ORDERS, ORDER_LINES, TICKETS, RESPONSES)

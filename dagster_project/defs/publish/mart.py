@@ -22,6 +22,7 @@ from ...settings import PROJECT_ROOT, Settings
 from ...warehouse import TEMP_SUFFIX, configure, remove_stale_publish_files
 from ..audit.match_rates import MATCH_RATE_HISTORY_KEY
 from ..resources import C360Resource
+from . import pii
 
 PUBLISHED_MART_KEY = dg.AssetKey(["warehouse", "published_mart"])
 
@@ -49,9 +50,11 @@ class PublishInfo:
 
     run_id: str
     engine: str
+    pii: str = "clear"  # C360_PII: personal data of this file in clear or masked
 
     def row(self, as_of_date, counts: dict[str, int]) -> list:
-        return [as_of_date, self.run_id, self.engine, code_version(), json.dumps(counts, sort_keys=True)]
+        return [as_of_date, self.run_id, self.engine, code_version(), json.dumps(counts, sort_keys=True),
+                self.pii]
 
 
 @cache
@@ -81,14 +84,25 @@ class Published:
     row_counts: dict[str, int]
 
 
-def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo) -> Published:
+def publish(
+    settings: Settings,
+    models: list[tuple[str, str]],
+    info: PublishInfo,
+    personal: dict[tuple[str, str], dict[str, str]] | None = None,
+) -> Published:
     """Copy the models (schema, name) and the published ops tables of the working file into a new
     file, and swap it in atomically. Nothing else is copied: not a table of a model that no longer
     exists, nor one that dbt left behind when it was killed.
 
+    With settings.pii == "masked", the personal columns are copied masked (pii.py): `personal`
+    (schema, table) -> {column: kind} names the models' (from the dbt manifest, pii.model_pii),
+    pii.OPS_PII the ops tables'.
+
     ops.publish_info gets one row: the as-of date of the mart, when and by which run, engine and
-    code it was published, and the row count of every published table.
+    code it was published, the row count of every published table, and the PII policy.
     """
+    masked = settings.pii == "masked"
+    personal = {**(personal or {}), **pii.OPS_PII} if masked else {}
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_publish_files(settings)
@@ -115,11 +129,25 @@ def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo
                     f"the working file {settings.work_db} lacks model(s): {', '.join(missing) or 'all'}"
                 )
             ops_tables = sorted(("ops", name) for name in PUBLISHED_OPS_TABLES if ("ops", name) in present)
+            if masked:
+                phones = ("work.raw_identity.phone_numbers" if ("raw_identity", "phone_numbers") in present
+                          else None)
+                pii.install(con, settings.phone_region, phones)
             for schema, table in sorted(models) + ops_tables:
                 con.execute(f'create schema if not exists "{schema}"')
                 order = PUBLISHED_ORDER.get((schema, table))
+                columns = "*"
+                if (schema, table) in personal:
+                    names = [name for (name,) in con.execute(
+                        "select column_name from duckdb_columns() where database_name = 'work' "
+                        "and schema_name = ? and table_name = ? order by column_index", [schema, table]
+                    ).fetchall()]
+                    try:
+                        columns = pii.select_list(f"{schema}.{table}", names, personal[(schema, table)])
+                    except pii.PiiError as exc:
+                        raise PublishError(str(exc)) from exc
                 con.execute(
-                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+                    f'create table "{schema}"."{table}" as select {columns} from work."{schema}"."{table}"'
                     + (f" order by {order}" if order else "")
                 )
                 if (schema, table) in PUBLISHED_UNIQUE_KEYS:
@@ -142,13 +170,14 @@ def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo
                     run_id varchar not null,
                     engine varchar not null,
                     code_version varchar not null,
-                    row_counts json not null
+                    row_counts json not null,
+                    pii varchar not null
                 )
                 """
             )
             con.execute(
-                "insert into ops.publish_info (as_of_date, run_id, engine, code_version, row_counts) "
-                "values (?, ?, ?, ?, ?)",
+                "insert into ops.publish_info (as_of_date, run_id, engine, code_version, row_counts, pii) "
+                "values (?, ?, ?, ?, ?, ?)",
                 info.row(as_of_date, counts),
             )
             con.execute("detach work")
@@ -185,18 +214,21 @@ def build_published_mart(dbt_assets: dg.AssetsDefinition, manifest_path: Path) -
         description=(
             "The published DuckDB file at C360_WAREHOUSE. Replaced atomically, and only when every "
             "upstream asset and blocking check succeeded in this run. ops.publish_info says as of "
-            "which date, when, by which run and code."
+            "which date, when, by which run and code. With C360_PII=masked its personal data is "
+            "masked (columns marked meta pii in dbt, and raw record text)."
         ),
     )
     def published_mart(context: dg.AssetExecutionContext, c360: C360Resource) -> dg.MaterializeResult:
         settings = c360.settings()
         published = publish(settings, published_models(manifest_path),
-                            PublishInfo(run_id=context.run.run_id, engine=settings.engine))
+                            PublishInfo(run_id=context.run.run_id, engine=settings.engine, pii=settings.pii),
+                            pii.model_pii(manifest_path, PUBLISHED_SCHEMAS))
         context.log.info(f"published {settings.warehouse} as of {published.as_of_date}")
         return dg.MaterializeResult(
             metadata={
                 "path": str(settings.warehouse),
                 "as_of_date": str(published.as_of_date),
+                "pii": settings.pii,
                 **{f"rows.{k}": v for k, v in published.row_counts.items()},
             }
         )
