@@ -28,6 +28,7 @@ from .defs.dbt.project import prepare_manifest_if_stale
 from .defs.ingest.contract import ENTITIES
 from .defs.ingest.loader import FILE_NAME
 from .defs.publish.mart import PUBLISHED_MART_KEY
+from .defs.publish.reps import REP_MARTS_KEY
 from .defs.run_logs import run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
 from .instance import dagster_instance
@@ -289,14 +290,29 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
     summary.append(f"dbt: {models} model(s) built; checks: {passed} passed, {warned} warned, {failed} failed")
     warnings += _check_lines(result, dg.AssetCheckSeverity.WARN)
     as_of = None
-    if result.success and PUBLISHED_MART_KEY in by_key:
+    if PUBLISHED_MART_KEY in by_key:
         meta = _metadata(by_key[PUBLISHED_MART_KEY])
         as_of = meta["as_of_date"]
         counts = ", ".join(f"{name.split('.', 2)[2]} {rows}" for name, rows in sorted(meta.items())
                            if name.startswith("rows.marts."))
         summary.append(f"published {settings.warehouse} as of {as_of} in {elapsed:.1f} s "
-                       f"(run {result.run_id}): {counts}")
-        return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
+                       f"(run {result.run_id}): {counts}" + ("; personal data masked" if meta.get("pii") == "masked"
+                                                             else ""))
+        if REP_MARTS_KEY in by_key:
+            reps = _metadata(by_key[REP_MARTS_KEY])
+            summary.append(
+                f"rep marts: {reps['rep_files']} file(s) in {reps['path']} ({reps['customers_in_rep_files']} "
+                f"customer(s); {reps['customers_without_rep']} without a rep)"
+                + (f"; removed {reps['removed_rep_files']} of reps without customers" if reps["removed_rep_files"]
+                   else "")
+            )
+            if reps.get("warning"):
+                warnings.append(reps["warning"])
+        if result.success:
+            return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
+        summary.append(f"rep files NOT published: the refresh failed after publishing {settings.warehouse} "
+                       f"(run {result.run_id}); the previous rep files are unchanged")
+        return RefreshResult(NOT_PUBLISHED, result.run_id, as_of, summary, warnings, _step_failures(result))
     summary.append(f"NOT published: the refresh failed after {elapsed:.1f} s (run {result.run_id}); "
                    f"{settings.warehouse} is unchanged")
     failures = _step_failures(result) + _check_lines(result, dg.AssetCheckSeverity.ERROR)
