@@ -4,7 +4,6 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
-export C360_DBT_TARGET_PATH ?= target
 
 .PHONY: setup demo test lint ui docs clean
 
@@ -18,7 +17,6 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e .
 	$(BIN)/python -m compileall -q dagster_project
-	$(BIN)/python -c "from dagster_project.cli import ensure_dagster_home; ensure_dagster_home()"
 	@touch $@
 
 demo: setup
@@ -30,12 +28,13 @@ test: setup
 	$(MAKE) lint
 
 lint: setup
-	C360_WORK_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt/models --disable-progress-bar --nocolor
+	$(BIN)/sqlfluff lint dbt/models --disable-progress-bar --nocolor
 
 docs: setup
-	cd dbt && C360_WORK_DB=$(CURDIR)/warehouse/c360.work.duckdb ../$(BIN)/dbt docs generate
+	cd dbt && ../$(BIN)/dbt docs generate --vars "$$(../$(BIN)/c360 dbt-vars)"
 
 ui: setup
+	$(BIN)/c360 prepare
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -1,14 +1,20 @@
-"""Runtime settings, read from environment variables (see README, "Settings").
+"""The product's settings: the ONLY module that reads the environment (README, "Settings").
 
-Every path default is anchored at the project root; a relative path given by the
-user is resolved against the current working directory.
+`load_settings()` reads the C360_* variables once, at the edge (the command line, the Dagster
+code location, one backfill day), validates them and returns a frozen `Settings`. Everything
+below receives that object, or the values it hands out: the Dagster resource is built from it,
+dbt gets `Settings.dbt_vars()` as `--vars`, the loader gets paths as arguments.
+
+Every path default is anchored at the project root; a relative path given by the user is
+resolved against the current working directory.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,10 +23,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_SOURCE_DIR = PROJECT_ROOT / "seeds" / "demo"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "c360.duckdb"
+DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+DEFAULT_DBT_TARGET = DBT_PROJECT_DIR / "target"
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_PHONE_REGION = "CN"
+DEFAULT_FRESHNESS_DAYS = 2
 # DuckDB spills to disk beyond this (its own default is 80% of RAM per process, and a refresh has
 # two: the loader or publisher, and dbt).
 DEFAULT_MEMORY_LIMIT = "6GB"
 MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+ENGINES = ("duckdb",)
 
 
 class SettingsError(ValueError):
@@ -31,11 +43,17 @@ class SettingsError(ValueError):
 class Settings:
     source_dir: Path
     warehouse: Path
-    as_of: str | None
-    timezone: str
-    phone_region: str
-    freshness_days: int = 2  # a source whose newest extract is older gets a freshness warning
+    as_of: str | None = None  # YYYY-MM-DD; None: the newest business date in the sources
+    timezone: str = DEFAULT_TIMEZONE
+    phone_region: str = DEFAULT_PHONE_REGION
+    freshness_days: int = DEFAULT_FRESHNESS_DAYS  # an older newest extract gets a freshness warning
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory_limit in every process of a refresh
+    dagster_home: Path = DEFAULT_DAGSTER_HOME  # Dagster's run history
+    dbt_target_path: Path = DEFAULT_DBT_TARGET  # dbt's manifest and per-run folders
+    engine: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        validate(self)
 
     @property
     def work_db(self) -> Path:
@@ -46,19 +64,24 @@ class Settings:
     def lock_file(self) -> Path:
         return self.warehouse.with_name(self.warehouse.stem + ".refresh.lock")
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment the dbt subprocess reads through env_var()."""
+    @property
+    def log_dir(self) -> Path:
+        """Full logs of each refresh (Dagster's and dbt's lines), one file per run."""
+        return self.warehouse.parent / "logs"
+
+    def with_changes(self, **changes) -> Settings:
+        """A copy with some values changed (validated again)."""
+        return replace(self, **changes)
+
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt receives as `--vars`: the profile's connection values and the models' settings."""
         return {
-            "C360_WORK_DB": str(self.work_db),
-            "C360_AS_OF": self.as_of or "",
-            "C360_TIMEZONE": self.timezone,
-            "C360_MEMORY_LIMIT": self.memory_limit,
+            "work_db": str(self.work_db),
+            "memory_limit": self.memory_limit,
+            "as_of": self.as_of or "",
+            "timezone": self.timezone,
+            "phone_region": self.phone_region,
         }
-
-
-def _path(name: str, default: Path) -> Path:
-    value = os.environ.get(name, "").strip()
-    return Path(value).resolve() if value else default
 
 
 def _is_date(text: str) -> bool:
@@ -71,35 +94,66 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def load_settings() -> Settings:
-    as_of = os.environ.get("C360_AS_OF", "").strip() or None
-    if as_of is not None and not _is_date(as_of):
-        raise SettingsError(f"C360_AS_OF must be a date YYYY-MM-DD, got {as_of!r}")
-    timezone = os.environ.get("C360_TIMEZONE", "").strip() or "UTC"
+def validate(settings: Settings) -> None:
+    """Raise SettingsError naming the first setting the product cannot use."""
+    if settings.as_of is not None and not _is_date(settings.as_of):
+        raise SettingsError(f"C360_AS_OF must be a date YYYY-MM-DD, got {settings.as_of!r}")
     try:
-        ZoneInfo(timezone)
+        ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"C360_TIMEZONE must be an IANA zone, got {timezone!r}") from exc
-    region = (os.environ.get("C360_PHONE_REGION", "").strip() or "CN").upper()
-    if not re.fullmatch(r"[A-Z]{2}", region):
-        raise SettingsError(f"C360_PHONE_REGION must be a two-letter region, got {region!r}")
-    freshness = os.environ.get("C360_FRESHNESS_DAYS", "").strip() or "2"
+        raise SettingsError(f"C360_TIMEZONE must be an IANA zone, got {settings.timezone!r}") from exc
+    import phonenumbers  # imported here: only a refresh needs its region tables
+
+    if settings.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(
+            f"C360_PHONE_REGION must be a region the phone library knows (two letters such as CN, US, "
+            f"DE), got {settings.phone_region!r}"
+        )
+    if settings.freshness_days < 0:
+        raise SettingsError(f"C360_FRESHNESS_DAYS must be a whole number of days, got {settings.freshness_days}")
+    if not MEMORY_LIMIT.fullmatch(settings.memory_limit):
+        raise SettingsError(
+            f"C360_MEMORY_LIMIT must be a size such as 4GB or 512MB, got {settings.memory_limit!r}"
+        )
+    if settings.engine not in ENGINES:
+        raise SettingsError(f"C360_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
+
+
+def _path(environ: Mapping[str, str], name: str, default: Path) -> Path:
+    value = environ.get(name, "").strip()
+    return Path(value).resolve() if value else default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from C360_* variables (and DAGSTER_HOME); the process environment by default."""
+    env = os.environ if environ is None else environ
+
+    def text(name: str, default: str = "") -> str:
+        return env.get(name, "").strip() or default
+
+    freshness = text("C360_FRESHNESS_DAYS", str(DEFAULT_FRESHNESS_DAYS))
     if not freshness.isdigit():
         raise SettingsError(f"C360_FRESHNESS_DAYS must be a whole number of days, got {freshness!r}")
-    memory_limit = os.environ.get("C360_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
-    if not MEMORY_LIMIT.fullmatch(memory_limit):
-        raise SettingsError(f"C360_MEMORY_LIMIT must be a size such as 4GB or 512MB, got {memory_limit!r}")
     return Settings(
+        source_dir=_path(env, "C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
+        warehouse=_path(env, "C360_WAREHOUSE", DEFAULT_WAREHOUSE),
+        as_of=text("C360_AS_OF") or None,
+        timezone=text("C360_TIMEZONE", DEFAULT_TIMEZONE),
+        phone_region=text("C360_PHONE_REGION", DEFAULT_PHONE_REGION).upper(),
         freshness_days=int(freshness),
-        memory_limit=memory_limit,
-        source_dir=_path("C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
-        warehouse=_path("C360_WAREHOUSE", DEFAULT_WAREHOUSE),
-        as_of=as_of,
-        timezone=timezone,
-        phone_region=region,
+        memory_limit=text("C360_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        dagster_home=_path(env, "DAGSTER_HOME", DEFAULT_DAGSTER_HOME),
+        dbt_target_path=_path(env, "C360_DBT_TARGET_PATH", DEFAULT_DBT_TARGET),
+        engine=text("C360_ENGINE", "duckdb").lower(),
     )
 
 
-def export_dbt_env(settings: Settings) -> None:
-    """Make the settings visible to dbt (profiles.yml and models use env_var())."""
-    os.environ.update(settings.dbt_env())
+SETTING_PREFIX = "C360_"
+
+
+def child_environment(**variables: str) -> dict[str, str]:
+    """The environment for a child `c360` process: this process's, without its C360_* settings,
+    plus `variables` (names as given, e.g. C360_WAREHOUSE=..., DAGSTER_HOME=...)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIX)}
+    env.update(variables)
+    return env

@@ -20,27 +20,13 @@ import duckdb
 
 from .settings import Settings
 
-# Schemas copied into the published file: the mart, and the audit tables for data stewards.
-PUBLISHED_SCHEMAS = ("marts", "audit")
-# Operational tables copied too, so a steward can see what was loaded, quarantined and rejected.
-PUBLISHED_OPS_TABLES = ("loaded_files", "rejected_files", "match_rate_history", "quarantined_rows")
+# the suffix of the half-written copy a publish builds next to the published file
 TEMP_SUFFIX = ".publishing"
-# Published tables written in this order, so that DuckDB's row-group min/max statistics let a
-# one-customer lookup read a single row group instead of scanning the table.
-PUBLISHED_ORDER = {
-    ("marts", "customer_360"): "customer_id",
-    ("marts", "customer_timeline"): "customer_id, event_sequence",
-}
-# Unique indexes of the published file: a BI tool's one-customer lookup becomes an index probe.
-PUBLISHED_UNIQUE_KEYS = {("marts", "customer_360"): "customer_id"}
+
 
 
 class RefreshLockedError(RuntimeError):
     """Another refresh holds the lock."""
-
-
-class PublishError(RuntimeError):
-    """The working file could not be published."""
 
 
 @contextmanager
@@ -116,70 +102,3 @@ def remove_stale_publish_files(settings: Settings) -> list[Path]:
     return removed
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def publish(settings: Settings, models: list[tuple[str, str]]) -> dict[str, int]:
-    """Copy the models (schema, name) and the published ops tables of the working file into a new
-    file, and swap it in atomically. Nothing else is copied: not a table of a model that no longer
-    exists, nor one that dbt left behind when it was killed.
-
-    Returns the row count of every published table.
-    """
-    target = settings.warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_publish_files(settings)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{time.time_ns()}{TEMP_SUFFIX}")
-    counts: dict[str, int] = {}
-    try:
-        con = duckdb.connect(str(temp))
-        try:
-            configure(con, settings)
-            con.execute("attach ? as work (read_only)", [str(settings.work_db)])
-            present = set(
-                con.execute(
-                    """
-                    select schema_name, table_name from duckdb_tables() where database_name = 'work'
-                    union all
-                    select schema_name, view_name from duckdb_views()
-                    where database_name = 'work' and not internal
-                    """
-                ).fetchall()
-            )
-            missing = sorted(f"{schema}.{name}" for schema, name in models if (schema, name) not in present)
-            if not models or missing:
-                raise PublishError(
-                    f"the working file {settings.work_db} lacks model(s): {', '.join(missing) or 'all'}"
-                )
-            ops_tables = sorted(("ops", name) for name in PUBLISHED_OPS_TABLES if ("ops", name) in present)
-            for schema, table in sorted(models) + ops_tables:
-                con.execute(f'create schema if not exists "{schema}"')
-                order = PUBLISHED_ORDER.get((schema, table))
-                con.execute(
-                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
-                    + (f" order by {order}" if order else "")
-                )
-                if (schema, table) in PUBLISHED_UNIQUE_KEYS:
-                    con.execute(
-                        f'create unique index "{table}__unique_key" on "{schema}"."{table}" '
-                        f"({PUBLISHED_UNIQUE_KEYS[(schema, table)]})"
-                    )
-                counts[f"{schema}.{table}"] = con.execute(
-                    f'select count(*) from "{schema}"."{table}"'
-                ).fetchone()[0]
-            con.execute("detach work")
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        _fsync(temp)
-        os.replace(temp, target)
-        _fsync(target.parent)
-    finally:
-        for leftover in (temp, temp.with_name(temp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-    return counts

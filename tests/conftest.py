@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,24 +10,30 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.settings import child_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 C360 = Path(sys.executable).parent / "c360"
 SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZONE", "C360_PHONE_REGION",
-                 "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT")
+                 "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT", "C360_DBT_TARGET_PATH", "C360_ENGINE")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_session(tmp_path_factory):
-    """Own DAGSTER_HOME (telemetry off) and a parsed dbt manifest, once per session."""
-    from dagster_project.cli import ensure_dagster_home
+    """Own DAGSTER_HOME (telemetry off), no C360_* setting of the caller's shell, and a parsed dbt
+    manifest, once per session."""
+    from dagster_project.defs.dbt.project import prepare_manifest
+    from dagster_project.instance import ensure_dagster_home
+    from dagster_project.settings import load_settings
 
-    ensure_dagster_home(tmp_path_factory.mktemp("dagster_home"))  # sets DAGSTER_HOME
-    for name in SETTING_NAMES:
-        os.environ.pop(name, None)
-    from dagster_project.dbt_project import prepare_manifest
-
-    prepare_manifest()
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+        for name in SETTING_NAMES:
+            patch.delenv(name, raising=False)
+        settings = load_settings()
+        ensure_dagster_home(settings)
+        prepare_manifest(settings)
+        yield
 
 
 @dataclass
@@ -39,16 +44,14 @@ class Refresh:
 
 def refresh_env(source_dir: Path, warehouse: Path, **settings: str) -> dict[str, str]:
     """The environment of a `c360 refresh` with these settings (and no others of the session)."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update({"C360_SOURCE_DIR": str(source_dir), "C360_WAREHOUSE": str(warehouse)})
-    env.update({f"C360_{k.upper()}": v for k, v in settings.items()})
-    return env
+    return child_environment(C360_SOURCE_DIR=str(source_dir), C360_WAREHOUSE=str(warehouse),
+                             **{f"C360_{k.upper()}": v for k, v in settings.items()})
 
 
-def run_refresh(source_dir: Path, warehouse: Path, **settings: str) -> Refresh:
+def run_refresh(source_dir: Path, warehouse: Path, *options: str, **settings: str) -> Refresh:
     """`c360 refresh` as a user runs it: a separate process, settings in the environment."""
     env = refresh_env(source_dir, warehouse, **settings)
-    proc = subprocess.run([str(C360), "refresh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run([str(C360), "refresh", *options], cwd=ROOT, env=env, capture_output=True, text=True)
     return Refresh(proc.returncode, proc.stdout + proc.stderr)
 
 

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from dagster_project.ingest.contract import CUSTOMERS, ORDER_LINES, ORDERS, PRODUCTS, RESPONSES
+from dagster_project.defs.ingest.contract import CUSTOMERS, ORDER_LINES, ORDERS, PRODUCTS, RESPONSES
 
 COLUMNS = {e.name: list(e.columns) for e in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_LINES, RESPONSES)}
 SYSTEM_OF = {"customers": "sales", "products": "sales", "orders": "sales", "order_lines": "sales",

@@ -11,7 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from dagster_project.run_history import dagster_yaml
+from dagster_project.instance import ensure_dagster_home
+from dagster_project.settings import Settings, child_environment
 
 from .conftest import ROOT
 
@@ -41,8 +42,8 @@ def _graphql(port: int) -> dict:
 
 def test_dagster_dev_serves_the_asset_graph(tmp_path):
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    (tmp_path / "dagster.yaml").write_text(dagster_yaml())  # the pooled run history, as c360 sets up
+    env = child_environment(DAGSTER_HOME=str(tmp_path))
+    ensure_dagster_home(Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb", dagster_home=tmp_path))
     dagster = Path(sys.executable).parent / "dagster"
     proc = subprocess.Popen(
         [str(dagster), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],

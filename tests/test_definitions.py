@@ -5,8 +5,8 @@ import time
 
 import dagster as dg
 
-from dagster_project.dbt_project import manifest_is_current, prepare_manifest_if_stale
-from dagster_project.definitions import defs
+from dagster_project.defs.dbt.project import manifest_is_current, prepare_manifest_if_stale
+from dagster_project.definitions import defs, settings
 from dagster_project.settings import DBT_PROJECT_DIR
 
 
@@ -60,15 +60,15 @@ def test_every_dependency_is_a_defined_asset():
 
 def test_a_refresh_reparses_the_dbt_project_only_when_it_changed():
     """`c360 refresh` skips `dbt parse` while target/manifest.json is newer than every dbt file."""
-    prepare_manifest_if_stale()
-    assert manifest_is_current()
-    assert prepare_manifest_if_stale() is False
+    prepare_manifest_if_stale(settings)
+    assert manifest_is_current(settings)
+    assert prepare_manifest_if_stale(settings) is False
     model = DBT_PROJECT_DIR / "models" / "marts" / "customer_360.sql"
     before = model.stat()
     try:
         os.utime(model, (time.time() + 5, time.time() + 5))  # edited after the last parse
-        assert not manifest_is_current()
-        assert prepare_manifest_if_stale() is True
+        assert not manifest_is_current(settings)
+        assert prepare_manifest_if_stale(settings) is True
     finally:
         os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert manifest_is_current()
+    assert manifest_is_current(settings)

@@ -11,7 +11,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.run_history import PooledSqliteEventLogStorage
+from dagster_project.instance import dagster_instance
+from dagster_project.settings import child_environment, load_settings
 
 from .conftest import C360, ROOT, query, rows_by, run_refresh
 from .test_settings import duckdb_reports
@@ -79,12 +80,15 @@ def test_report_prints_what_was_published(demo):
     assert "make ui" in report.stdout
 
 
-def run_dbt(warehouse: Path, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """dbt of this venv on the working file behind `warehouse`, its target and logs under tmp_path."""
+def run_dbt(warehouse: Path, tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    """dbt of this venv on the working file behind `warehouse`, its target and logs under tmp_path,
+    with the vars `c360 dbt-vars` prints for these settings (as a user running dbt by hand)."""
+    env = child_environment(C360_WAREHOUSE=str(warehouse), **settings)
+    dbt_vars = subprocess.run([str(C360), "dbt-vars"], env=env, capture_output=True, text=True, check=True).stdout
     dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "C360_WORK_DB": str(warehouse.with_name("c360.work.duckdb")),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"), **env}
-    return subprocess.run([str(dbt), *args], cwd=ROOT / "dbt", env=env, capture_output=True, text=True)
+    return subprocess.run([str(dbt), *args, "--vars", dbt_vars.strip(), "--target-path", str(tmp_path / "target"),
+                           "--log-path", str(tmp_path / "logs")],
+                          cwd=ROOT / "dbt", env=env, capture_output=True, text=True)
 
 
 def test_dbt_unit_tests_pass(demo, tmp_path):
@@ -126,11 +130,11 @@ def test_dbt_runs_with_the_memory_limit(demo, tmp_path):
 
 
 def test_run_history_keeps_every_event_of_the_refresh(demo):
-    """The pooled SQLite event log (dagster_project/run_history.py) holds the refresh's whole run:
+    """The consolidated SQLite event log (dagster_project/instance.py) holds the refresh's whole run:
     a materialization per asset and an evaluation per asset check, readable from another process."""
     _, output = demo
-    instance = dg.DagsterInstance.get()
-    assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+    instance = dagster_instance(load_settings())  # the session's DAGSTER_HOME
+    assert type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage"
     run_id = output.rsplit("(run ", 1)[1].split(")", 1)[0]
     events = [e.dagster_event.event_type_value for e in instance.all_logs(run_id) if e.dagster_event]
     job = instance.get_run_by_id(run_id)

@@ -1,4 +1,4 @@
-"""Tests for dagster_project.generator: real files in tmp dirs, no mocks."""
+"""Tests for dagster_project.tools.generator: real files in tmp dirs, no mocks."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project import generator as g
+from dagster_project.tools import generator as g
 
 END = "2026-06-30"
 CSV_ENTITIES = ("customers", "products", "orders", "order_lines", "responses")

@@ -10,6 +10,7 @@ instead of rebuilding them.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .conftest import C360, ROOT, SETTING_NAMES
+from .conftest import C360, ROOT, refresh_env
 
 AS_OF = "2026-06-30"
 INCREMENTAL_BASE_MODELS = (
@@ -119,9 +120,7 @@ def refreshed(tmp_path_factory):
 
 
 def _c360(arguments: list[str], source_dir: Path, warehouse: Path, **settings: str):
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update({"C360_SOURCE_DIR": str(source_dir), "C360_WAREHOUSE": str(warehouse)})
-    env.update({f"C360_{k.upper()}": v for k, v in settings.items()})
+    env = refresh_env(source_dir, warehouse, **settings)
     return subprocess.run([str(C360), *arguments], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
@@ -171,13 +170,19 @@ def test_every_refresh_that_passed_validated_the_kept_staging_rows_through_its_n
         assert validated == newest, warehouse
 
 
-def test_full_refresh_flag_passes_through_to_dbt_build(monkeypatch):
-    from dagster_project.dbt_assets import FULL_REFRESH_ENV, dbt_build_args
+def test_full_refresh_flag_passes_through_to_dbt_build(tmp_path):
+    from dagster_project.defs.dbt.assets import dbt_build_args
+    from dagster_project.defs.resources import C360Resource
+    from dagster_project.settings import Settings
 
-    monkeypatch.delenv(FULL_REFRESH_ENV, raising=False)
-    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
-    monkeypatch.setenv(FULL_REFRESH_ENV, "1")
-    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    settings = Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb", as_of="2025-01-31")
+    daily = dbt_build_args(C360Resource.from_settings(settings))
+    assert daily[:3] == ["build", "--exclude-resource-type", "unit_test"]
+    assert daily[3] == "--vars" and json.loads(daily[4]) == settings.dbt_vars()
+    assert json.loads(daily[4])["as_of"] == "2025-01-31"
+    assert "--full-refresh" not in daily
+    full = dbt_build_args(C360Resource.from_settings(settings, full_refresh=True))
+    assert full == [*daily, "--full-refresh"]
 
 
 def test_day_by_day_refreshes_publish_the_same_mart_as_one_full_refresh(refreshed):

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest.contract import (
+from dagster_project.defs.ingest.contract import (
     CUSTOMERS,
     ENTITIES,
     ORDER_LINES,
@@ -24,9 +24,9 @@ from dagster_project.ingest.contract import (
     RESPONSES,
     TICKETS,
 )
-from dagster_project.ingest.assets import extract_freshness, raw_row_counts
-from dagster_project.ingest import loader
-from dagster_project.ingest.loader import load_entity, rejection_message
+from dagster_project.defs.ingest.assets import extract_freshness, raw_row_counts
+from dagster_project.defs.ingest import loader
+from dagster_project.defs.ingest.loader import load_entity, rejection_message
 from tests.sources import customer, line, order, product, response, ticket, write_csv, write_tickets
 
 ENTITY = {e.name: e for e in ENTITIES}

@@ -27,9 +27,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.ingest.contract import ENTITIES
+from dagster_project.defs.ingest.contract import ENTITIES
 from dagster_project.settings import Settings
-from dagster_project.warehouse import PublishError, publish, refresh_lock, remove_stale_publish_files
+from dagster_project.defs.publish.mart import PublishError, PublishInfo, publish
+from dagster_project.warehouse import refresh_lock, remove_stale_publish_files
 
 from .conftest import ROOT, run_refresh, start_refresh
 from .mart_probe import COMPARED_SCHEMAS, published_fingerprint
@@ -422,15 +423,15 @@ def test_a_failing_blocking_dbt_test_stops_publication(day_one, day_two, day_two
 # --- the same guarantees, checked without a refresh -------------------------------------------------
 
 def _settings(folder: Path) -> Settings:
-    return Settings(source_dir=folder, warehouse=folder / "c360.duckdb", as_of=None, timezone="UTC",
-                    phone_region="CN")
+    return Settings(source_dir=folder, warehouse=folder / "c360.duckdb")
 
 
 def test_publish_copies_the_models_and_ops_tables_only(tmp_path):
     settings = _settings(tmp_path)
     con = duckdb.connect(str(settings.work_db))
-    for schema in ("marts", "audit", "ops", "staging"):
+    for schema in ("marts", "audit", "ops", "staging", "intermediate"):
         con.execute(f"create schema {schema}")
+    con.execute("create table intermediate.int_as_of_date_resolved as select date '2024-06-30' as as_of_date")
     con.execute("create table marts.customer_360 as select 'C1' as customer_id")
     con.execute("create table marts.customer_360__dbt_backup as select 'old' as customer_id")  # left by a kill
     con.execute("create table marts.retired_model as select 1 as x")  # a model deleted from the project
@@ -441,18 +442,24 @@ def test_publish_copies_the_models_and_ops_tables_only(tmp_path):
     con.execute("create table staging.stg as select 1 as x")
     con.close()
 
-    counts = publish(settings, [("audit", "unmatched_records"), ("marts", "customer_360")])
+    info = PublishInfo(run_id="run-1", engine="duckdb")
+    published = publish(settings, [("audit", "unmatched_records"), ("marts", "customer_360")], info)
+    counts = published.row_counts
     assert counts == {"audit.unmatched_records": 1, "marts.customer_360": 1, "ops.loaded_files": 1,
                       "ops.quarantined_rows": 1}
-    published = duckdb.connect(str(settings.warehouse), read_only=True)
-    names = published.execute("select schema_name || '.' || table_name from duckdb_tables() order by 1").fetchall()
-    published.close()
-    assert [n for (n,) in names] == sorted(counts)
+    assert published.as_of_date == date(2024, 6, 30)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    names = con.execute("select schema_name || '.' || table_name from duckdb_tables() order by 1").fetchall()
+    as_of, run_id, engine, row_counts = con.execute(
+        "select as_of_date, run_id, engine, row_counts from ops.publish_info").fetchone()
+    con.close()
+    assert [n for (n,) in names] == sorted([*counts, "ops.publish_info"])
+    assert (as_of, run_id, engine, json.loads(row_counts)) == (date(2024, 6, 30), "run-1", "duckdb", counts)
     assert {p.name for p in tmp_path.iterdir()} == {"c360.duckdb", "c360.work.duckdb"}
 
     before = file_identity(settings.warehouse)
     with pytest.raises(PublishError, match="lacks model.*marts.gone"):
-        publish(settings, [("marts", "customer_360"), ("marts", "gone")])
+        publish(settings, [("marts", "customer_360"), ("marts", "gone")], info)
     assert file_identity(settings.warehouse) == before
     assert {p.name for p in tmp_path.iterdir()} == {"c360.duckdb", "c360.work.duckdb"}
 

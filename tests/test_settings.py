@@ -24,7 +24,7 @@ def duckdb_reports(memory_limit: str) -> str:
 def test_memory_limit_defaults_to_6gb(monkeypatch):
     monkeypatch.delenv("C360_MEMORY_LIMIT", raising=False)
     assert load_settings().memory_limit == "6GB"
-    assert load_settings().dbt_env()["C360_MEMORY_LIMIT"] == "6GB"
+    assert load_settings().dbt_vars()["memory_limit"] == "6GB"
 
 
 @pytest.mark.parametrize("value", ["lots", "4", "-1GB", "4 XB"])

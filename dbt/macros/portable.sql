@@ -13,7 +13,7 @@
     cast(try_cast({{ expression }} as timestamptz) as timestamp)
 {%- endmacro %}
 
-{#- A UTC timestamp to its business date in the C360_TIMEZONE zone. -#}
+{#- A UTC timestamp to its business date in the business time zone (var timezone: C360_TIMEZONE). -#}
 {% macro business_date(expression) -%}
     {{ return(adapter.dispatch('business_date', 'c360')(expression)) }}
 {%- endmacro %}
@@ -27,7 +27,7 @@
 {%- endmacro %}
 
 {% macro business_timezone() -%}
-    {{ env_var('C360_TIMEZONE', 'UTC') | trim or 'UTC' }}
+    {{- var('timezone') -}}
 {%- endmacro %}
 
 {#- A cast that yields null instead of failing. -#}

@@ -1,5 +1,5 @@
-{#- D: C360_AS_OF when set, else the latest business date found in the loaded sources. -#}
-{%- set as_of_setting = env_var('C360_AS_OF', '') | trim -%}
+{#- D: the var as_of (C360_AS_OF) when set, else the latest business date found in the loaded sources. -#}
+{%- set as_of_setting = var('as_of') | trim -%}
 
 with
 

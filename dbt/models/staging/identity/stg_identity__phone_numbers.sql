@@ -9,7 +9,7 @@ final as (
         source.phone_raw,
         source.phone_e164
     from source
-    where source.default_region = '{{ env_var("C360_PHONE_REGION", "CN") | trim | upper or "CN" }}'
+    where source.default_region = '{{ var("phone_region") }}'
 )
 
 select * from final

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from .resources import C360Settings
-from .warehouse import work_connection
+from ..resources import C360Resource
+from ...warehouse import work_connection
 
 MATCH_RATE_HISTORY_KEY = dg.AssetKey(["audit", "match_rate_history"])
 
@@ -18,7 +18,7 @@ MATCH_RATE_HISTORY_KEY = dg.AssetKey(["audit", "match_rate_history"])
         "ops.match_rate_history, keyed by run id, and reports them as metadata."
     ),
 )
-def match_rate_history(context: dg.AssetExecutionContext, c360: C360Settings) -> dg.MaterializeResult:
+def match_rate_history(context: dg.AssetExecutionContext, c360: C360Resource) -> dg.MaterializeResult:
     settings = c360.settings()
     with work_connection(settings) as con:
         con.execute(

@@ -5,8 +5,8 @@ import dagster as dg
 import pandas as pd
 import phonenumbers
 
-from ..resources import C360Settings
-from ..warehouse import work_connection
+from ..resources import C360Resource
+from ...warehouse import work_connection
 from .contract import CUSTOMERS, RESPONSES, TICKETS
 
 PHONE_NUMBERS_KEY = ["identity", "phone_numbers"]
@@ -34,7 +34,7 @@ def to_e164(text, default_region: str):
     deps=[entity.asset_key for entity, _ in PHONE_COLUMNS],
     description="Every phone text seen in any source with its E.164 form, for identity matching.",
 )
-def phone_numbers(context: dg.AssetExecutionContext, c360: C360Settings) -> dg.MaterializeResult:
+def phone_numbers(context: dg.AssetExecutionContext, c360: C360Resource) -> dg.MaterializeResult:
     settings = c360.settings()
     region = settings.phone_region
     with work_connection(settings) as con:

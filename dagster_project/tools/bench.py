@@ -39,8 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import ensure_dagster_home
-from .settings import PROJECT_ROOT
+from ..settings import PROJECT_ROOT, child_environment
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 C360 = Path(sys.executable).parent / "c360"
@@ -456,11 +455,9 @@ def write_report(path: Path, source_set: SourceSet, runs: int, machine: dict, fu
 def run_bench(args: argparse.Namespace) -> int:
     source_set = prepare_source_set(args.customers, args.days, args.daily_days, args.seed, args.end_date)
     work = source_set.root / "runs"
-    home = source_set.root / "dagster_home"
-    ensure_dagster_home(home)  # sets DAGSTER_HOME
-    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
-    # Its own dbt target folder, so that a bench never waits on another run's manifest lock.
-    env["C360_DBT_TARGET_PATH"] = str(source_set.root / "dbt_target")
+    # Its own Dagster home and dbt target folder, so that a bench never waits on another run's locks.
+    env = child_environment(DAGSTER_HOME=str(source_set.root / "dagster_home"),
+                            C360_DBT_TARGET_PATH=str(source_set.root / "dbt_target"))
     machine = _machine()
     full, incremental, floors = [], [], []
     for number in range(1, args.runs + 1):

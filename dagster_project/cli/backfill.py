@@ -2,7 +2,7 @@
 
 The daily cursor is the extract date. For each day D of the range the refresh sees only the
 extracts dated on or before D (a staged folder of symbolic links to them, next to the
-warehouse) and runs with C360_AS_OF = D, so each day loads only its own new extracts and
+warehouse) and runs as of D, so each day loads only its own new extracts and
 publishes the mart as of D; the last day's mart stays published. Files keep their names,
 sizes and modification times through the links, so a later `c360 refresh` on the real source
 folder skips everything the backfill loaded.
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shutil
+import time
 from pathlib import Path
 
-from .ingest.loader import FILE_NAME
-from .settings import SettingsError, load_settings
+from ..defs.ingest.loader import FILE_NAME
 
 STAGED_FOLDER = ".backfill_sources"
 
@@ -49,39 +48,39 @@ def stage_extracts_through(source_dir: Path, staged: Path, day: dt.date) -> int:
 
 
 def run_backfill(args: argparse.Namespace) -> int:
-    from .cli import _say, run_refresh
+    from ..refresh import refresh
+    from . import say, settings_or_none
 
     if args.to_date < args.from_date:
-        _say("backfill: --to is before --from")
+        say("backfill: --to is before --from")
         return 2
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        _say(f"bad setting: {exc}")
+    settings = settings_or_none()
+    if settings is None:
         return 2
     staged = settings.warehouse.parent / STAGED_FOLDER
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
-    saved = {name: os.environ.get(name) for name in ("C360_SOURCE_DIR", "C360_AS_OF")}
-    day = args.from_date
+    days = (args.to_date - args.from_date).days + 1
+    started = time.monotonic()
     try:
-        while day <= args.to_date:
+        for done in range(days):
+            day = args.from_date + dt.timedelta(days=done)
             made = stage_extracts_through(settings.source_dir, staged, day)
-            _say(f"backfill {day}: {made} new extract(s) visible")
-            os.environ.update({"C360_SOURCE_DIR": str(staged), "C360_AS_OF": day.isoformat()})
-            code = run_refresh(argparse.Namespace(full_refresh=False))
-            if code != 0:
-                _say(f"backfill stopped at {day}: the refresh did not publish")
-                return code
-            day += dt.timedelta(days=1)
+            say(f"backfill {day}: {made} new extract(s) visible")
+            # one backfill day: the settings of the command with this day's sources and as-of date
+            result = refresh(settings.with_changes(source_dir=staged, as_of=day.isoformat()),
+                             allow_future_as_of=True, verbose=args.verbose, say=say)
+            if not result.published:
+                say(f"backfill stopped at {day}: the refresh did not publish")
+                return result.exit_code
+            per_day = (time.monotonic() - started) / (done + 1)
+            left = days - done - 1
+            finish = dt.datetime.now() + dt.timedelta(seconds=per_day * left)
+            say(f"backfill: {done + 1}/{days} day(s) done, {left} left, {per_day:.1f} s per day, "
+                f"estimated finish {finish:%Y-%m-%d %H:%M}")
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         shutil.rmtree(staged, ignore_errors=True)
-    _say(f"backfill {args.from_date}..{args.to_date} published as of {args.to_date}")
+    say(f"backfill {args.from_date}..{args.to_date} published as of {args.to_date}")
     return 0
 
 
@@ -91,4 +90,5 @@ def register(subparsers) -> None:
     )
     p.add_argument("--from", dest="from_date", type=_date, required=True, help="first business day")
     p.add_argument("--to", dest="to_date", type=_date, required=True, help="last business day")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every Dagster and dbt line")
     p.set_defaults(func=run_backfill)

@@ -92,6 +92,15 @@ class LoadSummary:
     schema_drift: dict[str, list[str]] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
 
+    def progress(self) -> str:
+        """Rows so far: read, accepted, quarantined by reason, and files rejected."""
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.quarantine_reasons.items()))
+        return (
+            f"{self.rows_read} row(s) read, {self.rows_read - self.rows_quarantined} accepted, "
+            f"{self.rows_quarantined} quarantined" + (f" ({reasons})" if reasons else "")
+            + (f"; {len(self.rejected)} file(s) rejected" if self.rejected else "")
+        )
+
     def as_metadata(self) -> dict:
         return {
             "files_loaded": self.files_loaded,
@@ -215,8 +224,22 @@ def _checked_csv_header(path: Path, entity: Entity) -> tuple[str, ...]:
     required = entity.required_columns or entity.columns
     missing = [c for c in required if c not in header]
     if missing:
-        raise FileRejected(f"required column(s) missing: {', '.join(missing)}")
+        raise FileRejected(f"required column(s) missing: {', '.join(missing)}{_delimiter_hint(path, required)}")
     return tuple(header)
+
+
+OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "pipes (|)"}
+
+
+def _delimiter_hint(path: Path, required: tuple[str, ...] | list[str]) -> str:
+    """When the header would name the required columns split on another delimiter, say so."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first_line = handle.readline()
+    for delimiter, name in OTHER_DELIMITERS.items():
+        fields = next(csv.reader([first_line], delimiter=delimiter), [])
+        if all(column in [f.strip() for f in fields] for column in required):
+            return f" (the header is separated by {name}; the contract's CSV files use commas)"
+    return ""
 
 
 def _read_csv_sql(paths: list[Path], header: tuple[str, ...], entity: Entity) -> tuple[str, list[str]]:
@@ -568,7 +591,7 @@ def load_entity(
             if extras:
                 summary.schema_drift[name] = extras
         done += len(batch)
-        log(f"{summary.entity}: loaded {done}/{len(pending)} file(s), {summary.rows_read} rows")
+        log(f"{summary.entity}: {done}/{len(pending)} new file(s) done: {summary.progress()}")
     return summary
 
 

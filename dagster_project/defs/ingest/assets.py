@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from ..resources import C360Settings
-from ..warehouse import work_connection
+from ..resources import C360Resource
+from ...warehouse import work_connection
 from .contract import ENTITIES, Entity, entities_of
 from .loader import LoadSummary, load_entity, rejection_message
 
@@ -100,7 +100,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def _ingest(context: dg.AssetExecutionContext, c360: C360Settings):
+    def _ingest(context: dg.AssetExecutionContext, c360: C360Resource):
         settings = c360.settings()
         with work_connection(settings) as con:
             summary: LoadSummary = load_entity(
