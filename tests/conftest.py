@@ -55,10 +55,10 @@ def run_refresh(source_dir: Path, warehouse: Path, *options: str, **settings: st
     return Refresh(proc.returncode, proc.stdout + proc.stderr)
 
 
-def start_refresh(source_dir: Path, warehouse: Path, **settings: str) -> subprocess.Popen:
+def start_refresh(source_dir: Path, warehouse: Path, *options: str, **settings: str) -> subprocess.Popen:
     """`c360 refresh` started and left running; its output (stdout and stderr) is one text pipe."""
     return subprocess.Popen(
-        [str(C360), "refresh"], cwd=ROOT, env=refresh_env(source_dir, warehouse, **settings),
+        [str(C360), "refresh", *options], cwd=ROOT, env=refresh_env(source_dir, warehouse, **settings),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
     )
 

@@ -3,7 +3,10 @@ against numbers computed by hand on one small source set.
 
 D = 2024-06-30, time zone UTC: the 365-day window is 2023-07-02 .. 2024-06-30 (2024 is a leap year,
 so 2023-07-01 is exactly 365 days before D). Products and their unit costs:
-Books PB 2.00, Games PG 3.00, Toys PT 1.00, Music PM 4.00, PX without a category 1.00.
+Books PB 2.00, Games PG 3.00, Toys PT 1.00, Music PM 4.00, PX without a category 1.00, Music PQ
+without a cost; PZ is a product the ERP does not know. Line cost (metrics.md) = quantity × the
+line's unit_cost, else the product's; a line with neither (M's PZ and PQ lines without a line cost)
+has an unknown cost: its revenue counts, but it adds nothing to gross margin.
 
 Customers (ERP): A, B, C, G, M, N, P. Orders of U, a customer the ERP does not know, never count.
 """
@@ -29,6 +32,7 @@ def _write_sources(root):
         product("PT", "Toys", unit_cost="1.00"),
         product("PM", "Music", unit_cost="4.00"),
         product("PX", "", unit_cost="1.00"),
+        product("PQ", "Music", unit_cost=""),
     ])
     write_csv(root, "orders", "2024-07-01", [
         # A: first purchase OA1 (Books 20 and Games 20 tie -> anchor Books); OA2 later the same
@@ -66,7 +70,10 @@ def _write_sources(root):
         line("OM1", 1, "PM", 1, "10.00"),                  # 10, cost 4
         line("OM1", 2, "PX", 1, "5.00"),                   # 5, cost 1, no category
         line("OM2", 1, "PB", 1, "10.00"),                  # 10, cost 2
+        line("OM2", 2, "PZ", 1, "1.50"),                   # 1.50, unknown product: cost unknown
         line("OM3", 1, "PM", 1, "10.00"),                  # 10, cost 4
+        line("OM3", 2, "PQ", 1, "2.00"),                   # 2, Music, product without cost: unknown
+        line("OM3", 3, "PZ", 2, "0.50", "0", "0.25"),      # 1, unknown product, the line's cost 0.50
         line("ON1", 1, "PX", 1, "8.00"),                   # 8, cost 1, no category
         line("ON2", 1, "PT", 1, "12.00"),                  # 12, cost 1
         line("OG1", 1, "PG", 1, "10.00"),                  # 10, cost 3
@@ -135,7 +142,7 @@ NO_SERVQUAL = {f"servqual_{d}": None for d in ("reliability", "assurance", "tang
 # RFM over the 6 purchasers; ntile(5) of 6 rows gives tiles 1, 1, 2, 3, 4, 5 in order:
 #   recency  (last date, id): B 2023-07-01, C 2023-07-02, A 2024-01-26, N 2024-05-30, M 2024-05-31, G 2024-06-29
 #   frequency (purchases_12m, id): B 0, C 1, N 2, G 3, M 3, A 4
-#   monetary (net_revenue_12m, id): B 0, N 20, M 35, C 40, G 40, A 180
+#   monetary (net_revenue_12m, id): B 0, N 20, M 39.50, C 40, G 40, A 180
 # Top 20 %: ceil(0.2 × 6) = 2 by revenue desc, then id: A (180), C (40; G also 40 but C < G).
 EXPECTED_CUSTOMERS = {
     "A": {
@@ -145,6 +152,7 @@ EXPECTED_CUSTOMERS = {
         "purchases_lifetime": 4, "purchases_12m": 4,
         "net_revenue_lifetime": 180.0, "net_revenue_12m": 180.0,
         "gross_margin_lifetime": 167.5,  # 180 - (4 + 3 + 1 + 2.50 + 2)
+        "revenue_without_cost_lifetime": 0.0,  # every line has a known cost
         "avg_order_value": 45.0,  # 180 / 4
         "days_since_last_purchase": 156,  # 2024-01-26 -> 2024-06-30: 5 + 29 + 31 + 30 + 31 + 30
         # Distinct dates 01-01, 01-11, 01-26: gaps 10, 15 -> median 12.5 -> 13 days after 01-26.
@@ -178,6 +186,7 @@ EXPECTED_CUSTOMERS = {
         "first_purchase_date": date(2023, 7, 1), "last_purchase_date": date(2023, 7, 1),
         "purchases_lifetime": 1, "purchases_12m": 0,
         "net_revenue_lifetime": 50.0, "net_revenue_12m": 0.0, "gross_margin_lifetime": 48.0,
+        "revenue_without_cost_lifetime": 0.0,
         "avg_order_value": 50.0,
         "days_since_last_purchase": 365,
         "median_days_between_purchases": None, "expected_next_purchase_date": None,
@@ -202,6 +211,7 @@ EXPECTED_CUSTOMERS = {
         "first_purchase_date": date(2023, 7, 2), "last_purchase_date": date(2023, 7, 2),
         "purchases_lifetime": 1, "purchases_12m": 1,
         "net_revenue_lifetime": 40.0, "net_revenue_12m": 40.0, "gross_margin_lifetime": 37.0,
+        "revenue_without_cost_lifetime": 0.0,
         "avg_order_value": 40.0,
         "days_since_last_purchase": 364,
         "median_days_between_purchases": None, "expected_next_purchase_date": None,
@@ -223,6 +233,7 @@ EXPECTED_CUSTOMERS = {
         "first_purchase_date": date(2024, 6, 20), "last_purchase_date": date(2024, 6, 29),
         "purchases_lifetime": 3, "purchases_12m": 3,
         "net_revenue_lifetime": 40.0, "net_revenue_12m": 40.0, "gross_margin_lifetime": 34.0,  # cost 3 + 2 + 1
+        "revenue_without_cost_lifetime": 0.0,
         "avg_order_value": 40 / 3,
         "days_since_last_purchase": 1,
         # Distinct dates 06-20, 06-29 (two orders): gap 9 -> next 07-08.
@@ -242,16 +253,21 @@ EXPECTED_CUSTOMERS = {
         **_erp("M"),
         "first_purchase_date": date(2024, 4, 21), "last_purchase_date": date(2024, 5, 31),
         "purchases_lifetime": 3, "purchases_12m": 3,
-        "net_revenue_lifetime": 35.0, "net_revenue_12m": 35.0, "gross_margin_lifetime": 24.0,  # cost 4+1+2+4
-        "avg_order_value": 35 / 3,
+        # Revenue OM1 10 + 5, OM2 10 + 1.50, OM3 10 + 2 + 1 = 39.50 (every line, known cost or not).
+        "net_revenue_lifetime": 39.5, "net_revenue_12m": 39.5,
+        # Lines with a known cost: (10 - 4) + (5 - 1) + (10 - 2) + (10 - 4) + (1 - 0.50) = 24.50.
+        # (Taking the unknown costs as 0 would overstate it as 28.)
+        "gross_margin_lifetime": 24.5,
+        "revenue_without_cost_lifetime": 3.5,  # PZ 1.50 (unknown product) + PQ 2 (product without cost)
+        "avg_order_value": 39.5 / 3,
         "days_since_last_purchase": 30,
         # Gaps 20, 20 -> median 20; 30 days = 1.5 × 20 exactly -> not overdue.
         "median_days_between_purchases": 20.0, "expected_next_purchase_date": date(2024, 6, 20),
         "churn_risk": "ok", "lifecycle_stage": "mature",
-        "categories_purchased": 2,  # Music, Books (PX has no category)
+        "categories_purchased": 2,  # Music (PM, PQ), Books (PX and PZ have no category)
         "anchor_category": "Music",
-        "cross_sell_revenue_lifetime": 10.0,  # Books 10; the uncategorised 5 is not cross-sell
-        "cross_sell_ratio": 10 / 35,
+        "cross_sell_revenue_lifetime": 10.0,  # Books 10; uncategorised 5, 1.50, 1 and Music PQ are not
+        "cross_sell_ratio": 10 / 39.5,
         "next_best_category": "Games",  # Games and Toys both lift 1.0, 2 customers -> by name
         "share_of_wallet": None, "share_of_wallet_capped": None,  # R9 has no spend
         "latest_nps": 8, "latest_csat": None, "nps_group": "passive", "is_completely_satisfied": None,
@@ -266,6 +282,7 @@ EXPECTED_CUSTOMERS = {
         "first_purchase_date": date(2024, 5, 10), "last_purchase_date": date(2024, 5, 30),
         "purchases_lifetime": 2, "purchases_12m": 2,
         "net_revenue_lifetime": 20.0, "net_revenue_12m": 20.0, "gross_margin_lifetime": 18.0,
+        "revenue_without_cost_lifetime": 0.0,
         "avg_order_value": 10.0,
         "days_since_last_purchase": 31,
         "median_days_between_purchases": 20.0, "expected_next_purchase_date": date(2024, 6, 19),
@@ -288,6 +305,7 @@ EXPECTED_CUSTOMERS = {
         "first_purchase_date": None, "last_purchase_date": None,
         "purchases_lifetime": 0, "purchases_12m": 0,
         "net_revenue_lifetime": 0.0, "net_revenue_12m": 0.0, "gross_margin_lifetime": 0.0,
+        "revenue_without_cost_lifetime": 0.0,  # a non-purchaser: 0, like the revenue and the margin
         "avg_order_value": None, "days_since_last_purchase": None,
         "median_days_between_purchases": None, "expected_next_purchase_date": None,
         "churn_risk": None, "lifecycle_stage": "prospect",
@@ -352,3 +370,37 @@ def test_every_category_affinity_column_matches_hand_calculation(warehouse):
             customers_a, customers_b, customers_both), pair
         assert row["confidence"] == pytest.approx(confidence, abs=1e-12), pair
         assert row["lift"] == pytest.approx(lift, abs=1e-12), pair
+
+
+# kpi_monthly's purchase money per month (known customers' purchases up to D), from the lines above:
+#   (month, active customers, revenue, gross margin (known-cost lines), revenue without cost)
+#   2023-07: OB1 50 - 2, OC1 40 - 3                                    2, 90,   85,    0
+#   2024-01: OA1 40 - 7, OA2 100 - 1, OA3 25 - 2.50, OA4 15 - 2        1, 180,  167.5, 0
+#   2024-04: OM1 15 - 5 (OA6 returned)                                 1, 15,   10,    0
+#   2024-05: OM2 (10 - 2, PZ 1.50 unknown), OM3 (10 - 4, PQ 2 unknown,
+#            1 - 0.50), ON1 8 - 1, ON2 12 - 1                          2, 44.5, 32.5,  3.5
+#   2024-06: OG1 10 - 3, OG2 10 - 2, OG3 20 - 1 (OP1 cancelled, OU1's
+#            customer unknown)                                         1, 40,   34,    0
+# avg_margin_per_active_customer = gross margin / active customers: 42.5, 167.5, 10, 16.25, 34.
+# Other months from 2023-07 (OB1, T1, R5) to D's month: no purchases, 0 and a null average.
+EXPECTED_MONTHLY_MARGIN = {
+    date(2023, 7, 1): (90.0, 85.0, 0.0, 42.5),
+    date(2024, 1, 1): (180.0, 167.5, 0.0, 167.5),
+    date(2024, 4, 1): (15.0, 10.0, 0.0, 10.0),
+    date(2024, 5, 1): (44.5, 32.5, 3.5, 16.25),
+    date(2024, 6, 1): (40.0, 34.0, 0.0, 34.0),
+}
+
+
+def test_kpi_monthly_margin_counts_known_costs_only(warehouse):
+    rows = query(warehouse, """
+        select month, revenue, gross_margin, revenue_without_cost, avg_margin_per_active_customer
+        from marts.kpi_monthly order by month
+    """)
+    assert [r["month"] for r in rows] == [date(2023, m, 1) for m in range(7, 13)] + [
+        date(2024, m, 1) for m in range(1, 7)]
+    for row in rows:
+        expected = EXPECTED_MONTHLY_MARGIN.get(row["month"], (0.0, 0.0, 0.0, None))
+        actual = (row["revenue"], row["gross_margin"], row["revenue_without_cost"],
+                  row["avg_margin_per_active_customer"])
+        assert all(_same(a, e) for a, e in zip(actual, expected)), (row["month"], actual, expected)

@@ -156,3 +156,31 @@ def test_a_second_refresh_of_the_same_warehouse_reuses_the_dbt_parse(demo):
     log = (run_folder / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log  # "no changes found, skipping parsing"
+
+
+def test_a_refresh_from_an_explicit_settings_object_publishes_the_same_mart_as_the_cli(demo, tmp_path, monkeypatch):
+    """refresh(settings) is the library entry point: with no C360_* variable in the environment,
+    an explicit Settings object gives the same mart as `c360 refresh` with the same values."""
+    from dagster_project.defs import build_definitions
+    from dagster_project.refresh import refresh
+    from dagster_project.settings import Settings
+
+    from .conftest import SETTING_NAMES
+    from .mart_probe import published_fingerprint
+
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    cli_warehouse, _ = demo
+    settings = Settings(source_dir=DEMO, warehouse=tmp_path / "library" / "c360.duckdb",
+                        dagster_home=tmp_path / "dagster_home")
+    defs = build_definitions(settings)  # the whole code location, from these settings alone
+    assert len(defs.resolve_all_asset_specs()) > 40
+    assert defs.resolve_job_def("daily_refresh") is not None
+    lines: list[str] = []
+    result = refresh(settings, say=lines.append)
+    assert result.published, "\n".join(lines)
+    assert result.exit_code == 0 and result.as_of_date == "2026-06-30"
+    assert any(line.startswith("published ") for line in result.summary)
+    assert published_fingerprint(settings.warehouse) == published_fingerprint(cli_warehouse)
+    assert query(settings.warehouse, "select as_of_date from ops.publish_info")[0]["as_of_date"] == \
+        query(cli_warehouse, "select as_of_date from ops.publish_info")[0]["as_of_date"]

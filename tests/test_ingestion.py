@@ -564,3 +564,34 @@ def test_a_truncated_jsonl_file_in_a_batch_is_rejected_alone(con, src):
                      for n in range(1, 6))]
     assert_raw_identity(con, TICKETS, summary)
     assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("delimiter, named", [(";", "semicolons (;)"), ("\t", "tabs"), ("|", "pipes (|)")])
+def test_a_csv_with_another_delimiter_is_rejected_with_a_hint(con, src, delimiter, named):
+    path = write_csv(src, "products", "2024-06-01", [product("P1", "Coffee")])
+    path.write_text(path.read_text().replace(",", delimiter))
+    summary = load(con, ENTITY["products"], src)
+    assert summary.files_loaded == 0
+    assert summary.rejected == {
+        "products_2024-06-01.csv": "required column(s) missing: product_id, product_name, category, unit_cost, "
+        f"list_price, updated_at (the header is separated by {named}; the contract's CSV files use commas)"
+    }
+
+
+def test_a_csv_missing_a_column_gets_no_delimiter_hint(con, src):
+    path = write_csv(src, "products", "2024-06-01", [product("P1", "Coffee")])
+    path.write_text(path.read_text().replace("category,", "kategorie,"))
+    summary = load(con, ENTITY["products"], src)
+    assert summary.rejected == {"products_2024-06-01.csv": "required column(s) missing: category"}
+
+
+def test_the_progress_line_counts_accepted_and_quarantined_rows(con, src):
+    write_csv(src, "order_lines", "2024-06-01", [
+        line("O1", 1, "P1", 2, "10.00"), line("", 2, "P1", 1, "10.00"), line("O1", 3, "P1", "two", "10.00")])
+    messages = []
+    load_entity(con, ENTITY["order_lines"], src, load_id="test-load", log=messages.append)
+    assert messages == [
+        "sales.order_lines: 1 new file(s), 0 already loaded",
+        "sales.order_lines: 1/1 new file(s) done: 3 row(s) read, 1 accepted, 2 quarantined "
+        "(bad_number:quantity 1, missing_key:order_id 1)",
+    ]

@@ -55,7 +55,7 @@ def test_the_quarantine_is_counted_per_file_and_in_the_stage_summary(refreshes):
     output = refreshes["first"]
     assert ("c360:   sales.order_lines: 1/1 new file(s) done: 3 row(s) read, 1 accepted, 2 quarantined "
             "(bad_number:quantity 1, missing_key:order_id 1)") in output
-    assert ("c360: ingest: 4 new file(s) loaded (0 loaded before); 6 row(s) read: 4 accepted, 2 quarantined "
+    assert ("c360: ingest: 4 new file(s) loaded (0 loaded before); 7 row(s) read: 5 accepted, 2 quarantined "
             "(bad_number:quantity 1, missing_key:order_id 1)") in output
     assert re.search(r"c360: dbt: \d+ model\(s\) built; checks: \d+ passed, \d+ warned, 0 failed", output)
     assert re.search(rf"c360: published \S+ as of {NEWEST_EXTRACT} in [\d.]+ s \(run [0-9a-f-]+\): "

@@ -37,6 +37,8 @@ from .mart_probe import COMPARED_SCHEMAS, published_fingerprint
 from .sources import customer, line, order, product, response, ticket, write_csv, write_tickets
 
 AS_OF = "2024-06-30"
+# the extracts end before AS_OF: a mart as of a later date is asked for on purpose
+FUTURE_AS_OF = "--allow-future-as-of"
 HISTORY_DAYS = 80  # daily order extracts in day two: ingestion logs its progress after 50 of them
 WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock"}
 
@@ -174,7 +176,7 @@ class RunningRefresh:
     """A `c360 refresh` process whose output lines are collected as they come."""
 
     def __init__(self, source_dir: Path, warehouse: Path):
-        self.proc = start_refresh(source_dir, warehouse, as_of=AS_OF)
+        self.proc = start_refresh(source_dir, warehouse, FUTURE_AS_OF, as_of=AS_OF)
         self.lines: list[str] = []
         self._new_line = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -243,7 +245,7 @@ def day_one(area):
     sources = area / "sources"
     write_day_one(sources)
     w1 = area / "w1" / "c360.duckdb"
-    result = run_refresh(sources, w1, as_of=AS_OF)
+    result = run_refresh(sources, w1, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode == 0, result.output
     before_day_two = copy_warehouse(w1, area / "w2" / "c360.duckdb")
     return SimpleNamespace(sources=sources, w1=w1, w2=before_day_two, fingerprint=published_fingerprint(w1),
@@ -272,7 +274,7 @@ def day_two(day_one, area):
 
 @pytest.fixture(scope="module")
 def day_two_again(day_one, day_two):
-    result = run_refresh(day_one.sources, day_one.w1, as_of=AS_OF)
+    result = run_refresh(day_one.sources, day_one.w1, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode == 0, result.output
     return SimpleNamespace(output=result.output, tables=mart_tables(day_one.w1))
 
@@ -371,7 +373,7 @@ def test_a_refresh_killed_at_any_moment_leaves_the_mart_intact_and_the_next_one_
     assert published_fingerprint(w2) in {day_one.fingerprint, day_two.fingerprint}  # whole, old or new
 
     # the next refresh recovers by itself: no stale lock, no temp file, nothing loaded twice
-    result = run_refresh(day_one.sources, w2, as_of=AS_OF)
+    result = run_refresh(day_one.sources, w2, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode == 0, result.output
     assert {p.name for p in w2.parent.iterdir()} <= WAREHOUSE_FILES
     assert len(re.findall(r"marked run \S+ as failed: its refresh process was killed", result.output)) >= 1
@@ -390,7 +392,7 @@ def test_a_rejected_file_fails_the_refresh_and_leaves_the_mart_unchanged(day_one
     w3 = copy_warehouse(day_one.w1, area / "w3" / "c360.duckdb")
     published = file_identity(w3)
 
-    result = run_refresh(sources, w3, as_of=AS_OF)
+    result = run_refresh(sources, w3, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode != 0
     assert f"{bad}: truncated or malformed JSON at line 1" in result.output
     assert "NOT published" in result.output
@@ -410,7 +412,7 @@ def test_a_failing_blocking_dbt_test_stops_publication(day_one, day_two, day_two
     assert changed == 1
     con.close()
 
-    result = run_refresh(day_one.sources, w4, as_of=AS_OF)
+    result = run_refresh(day_one.sources, w4, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode == 1, result.output
     assert "NOT published" in result.output
     assert re.search(r"check staging/stg_sales__orders:accepted_values_stg_sales__orders_status\S* did not pass: "

@@ -1,5 +1,6 @@
 """Settings come from C360_* environment variables; a bad value stops a refresh with a clear message."""
 
+import re
 import subprocess
 
 import duckdb
@@ -63,3 +64,29 @@ def test_an_unknown_pii_policy_stops_the_refresh_before_anything_loads(tmp_path)
     assert proc.returncode == 2
     assert "C360_PII must be one of clear, masked" in proc.stderr and "'hashed'" in proc.stderr
     assert list(tmp_path.iterdir()) == []  # no working file, no lock, no log: nothing was loaded
+
+
+def test_the_dagster_resource_carries_every_setting(tmp_path):
+    """Assets get the settings through C360Resource; a setting it did not carry would be lost."""
+    from dagster_project.defs.resources import C360Resource
+    from dagster_project.settings import Settings
+
+    settings = Settings(source_dir=tmp_path / "s", warehouse=tmp_path / "w.duckdb", as_of="2025-01-31",
+                        timezone="Asia/Shanghai", phone_region="DE", freshness_days=5, memory_limit="1GB",
+                        dagster_home=tmp_path / "dh", dbt_target_path=tmp_path / "t")
+    resource = C360Resource.from_settings(settings, full_refresh=True)
+    assert resource.settings() == settings
+    assert resource.full_refresh is True
+    assert settings.dbt_vars() == {"work_db": str(tmp_path / "w.work.duckdb"), "memory_limit": "1GB",
+                                   "as_of": "2025-01-31", "timezone": "Asia/Shanghai", "phone_region": "DE"}
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("C360_PHONE_REGION", "XX", "C360_PHONE_REGION must be a region the phone library knows"),
+    ("C360_AS_OF", "2025-02-30", "C360_AS_OF must be a date YYYY-MM-DD, got '2025-02-30'"),
+    ("C360_TIMEZONE", "Mars/Olympus", "C360_TIMEZONE must be an IANA zone"),
+    ("C360_FRESHNESS_DAYS", "two", "C360_FRESHNESS_DAYS must be a whole number of days"),
+])
+def test_bad_settings_are_refused_where_they_enter(name, value, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings({name: value})

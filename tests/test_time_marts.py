@@ -348,7 +348,8 @@ def test_customer_timeline(warehouse):
 EMPTY_MONTH = {
     "is_partial": False, "new_customers": 0, "active_customers": 0, "churned_customers": 0,
     "reactivated_customers": 0, "upgraded_customers": 0, "revenue": 0.0, "gross_margin": 0.0,
-    "avg_margin_per_active_customer": None, "cross_sell_revenue": 0.0, "cross_sell_ratio": None,
+    "revenue_without_cost": 0.0, "avg_margin_per_active_customer": None, "cross_sell_revenue": 0.0,
+    "cross_sell_ratio": None,
     "nps_promoters": 0, "nps_detractors": 0, "nps_responses": 0, "nps": None, "csat_top2_responses": 0,
     "csat_5_responses": 0, "csat_responses": 0, "csat_top2_pct": None, "completely_satisfied_pct": None,
     "share_of_wallet_responses": 0, "share_of_wallet_sum": 0.0, "avg_share_of_wallet": None, "complaints": 0,

@@ -2,6 +2,7 @@
 
 
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import dagster as dg
@@ -32,35 +33,14 @@ class C360Resource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings, *, full_refresh: bool = False) -> "C360Resource":
-        return cls(
-            source_dir=str(settings.source_dir),
-            warehouse=str(settings.warehouse),
-            as_of=settings.as_of,
-            timezone=settings.timezone,
-            phone_region=settings.phone_region,
-            freshness_days=settings.freshness_days,
-            memory_limit=settings.memory_limit,
-            dagster_home=str(settings.dagster_home),
-            dbt_target_path=str(settings.dbt_target_path),
-            engine=settings.engine,
-            pii=settings.pii,
-            full_refresh=full_refresh,
-        )
+        values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()}, full_refresh=full_refresh)
 
     def settings(self) -> Settings:
-        return Settings(
-            source_dir=Path(self.source_dir),
-            warehouse=Path(self.warehouse),
-            as_of=self.as_of,
-            timezone=self.timezone,
-            phone_region=self.phone_region,
-            freshness_days=self.freshness_days,
-            memory_limit=self.memory_limit,
-            dagster_home=Path(self.dagster_home),
-            dbt_target_path=Path(self.dbt_target_path),
-            engine=self.engine,
-            pii=self.pii,
-        )
+        return Settings(**{
+            f.name: Path(getattr(self, f.name)) if f.type in ("Path", Path) else getattr(self, f.name)
+            for f in fields(Settings)
+        })
 
 
 # dbt through `c360-dbt`, which dies with the refresh that started it (see dbt/child.py).

@@ -2,12 +2,16 @@
   Data tests scoped to what an incremental refresh changed.
 
   A test that hashes or joins a whole big staging table (unique, relationships) costs in
-  proportion to all history, not to the day's new data. Such a test may carry
-      config: {meta: {incremental_scope: {base_model: <incremental base model>, key: <column>}}}
-  and then, on an incremental run, checks only the rows whose `key` is one the base model
-  received in a file not yet validated: every row of those keys, kept rows included, so a
-  duplicate or orphan an incremental merge could create is still seen. The construction of the
-  base models (one row per key, delete+insert on the key) guarantees the rest.
+  proportion to all history, not to the day's new data. The generic tests below
+  (unique_since_validated, unique_combination_since_validated, relationships_since_validated)
+  do what dbt's unique, unique_combination and relationships do, but take the incremental base
+  model and a key as arguments:
+      - unique_since_validated:
+          arguments: {base_model: <incremental base model>, key: <column>}
+  On an incremental run they check only the rows whose `key` is one the base model received in
+  a file not yet validated: every row of those keys, kept rows included, so a duplicate or
+  orphan an incremental merge could create is still seen. The construction of the base models
+  (one row per key, delete+insert on the key) guarantees the rest.
 
   "Validated" is a file id watermark per base model, advanced by the on-run-end hook only after
   a run in which every node succeeded and every scoped test of that base model ran. A run whose
@@ -23,24 +27,57 @@
                                   identifier='incremental_tests_validated_file_ids')) }}
 {%- endmacro %}
 
-{#- Tests take their `where` from here; dbt's own version plus the incremental scope above. -#}
-{% macro default__get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
-    {%- set scope = (config.get('meta') or {}).get('incremental_scope') -%}
-    {%- if scope -%}
-        {%- set touched = keys_received_since_validated(scope['base_model'], scope['key']) -%}
-        {%- if touched -%}{%- do conditions.append(touched) -%}{%- endif -%}
+{#- Generic test: `column_name` is unique, over the rows received since the base model's watermark. -#}
+{% test unique_since_validated(model, column_name, base_model, key) %}
+    select
+        {{ column_name }} as unique_field,
+        count(*) as n_records
+    from {{ rows_received_since_validated(model, base_model, key) }}
+    where {{ column_name }} is not null
+    group by {{ column_name }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Generic test: no two rows share the combination of `columns`, over the rows received since the watermark. -#}
+{% test unique_combination_since_validated(model, columns, base_model, key) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as rows_with_combination
+    from {{ rows_received_since_validated(model, base_model, key) }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Generic test: every non-null `column_name` is a `field` of `to`, over the rows received since the watermark. -#}
+{% test relationships_since_validated(model, column_name, to, field, base_model, key) %}
+    with
+
+    child as (
+        select {{ column_name }} as from_field
+        from {{ rows_received_since_validated(model, base_model, key) }}
+        where {{ column_name }} is not null
+    ),
+
+    parent as (
+        select {{ field }} as to_field
+        from {{ to }}
+    )
+
+    select child.from_field
+    from child
+    left join parent
+        on child.from_field = parent.to_field
+    where parent.to_field is null
+{% endtest %}
+
+{#- What a scoped test reads: on an incremental run, the rows of `model` whose `key` base_model
+    received since its watermark (a subquery); else `model` itself, every row. -#}
+{% macro rows_received_since_validated(model, base_model, key) -%}
+    {%- set received = keys_received_since_validated(base_model, key) -%}
+    {%- if received -%}
+        {{ return('(select * from ' ~ model ~ ' where ' ~ received ~ ') as rows_received_since_validated') }}
     {%- endif -%}
-    {%- if conditions -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
-        {%- endset -%}
-        {%- do return(filtered) -%}
-    {%- else -%}
-        {%- do return(relation) -%}
-    {%- endif -%}
+    {{ return(model) }}
 {%- endmacro %}
 
 {#- `key in (keys of rows of base_model newer than its watermark)`, or '' to test every row. -#}
@@ -67,7 +104,7 @@
                                           identifier=node.alias)) }}
         {%- endif -%}
     {%- endfor -%}
-    {{ exceptions.raise_compiler_error('incremental_scope names no model ' ~ model_name) }}
+    {{ exceptions.raise_compiler_error('base_model names no model: ' ~ model_name) }}
 {%- endmacro %}
 
 {#- on-run-end: SQL advancing the watermark of each base model whose scoped tests all ran in a run that passed. -#}
@@ -79,9 +116,9 @@
     {%- endfor -%}
     {%- set scoped_tests = {} -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
-        {%- set scope = (node.config.meta or {}).get('incremental_scope') -%}
-        {%- if scope -%}
-            {%- do scoped_tests.setdefault(scope['base_model'], []).append(node.unique_id) -%}
+        {%- set generic = node.test_metadata or {} -%}
+        {%- if (generic.name or '').endswith('_since_validated') -%}
+            {%- do scoped_tests.setdefault(generic.kwargs.base_model, []).append(node.unique_id) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set watermarks = validated_file_ids_relation() -%}

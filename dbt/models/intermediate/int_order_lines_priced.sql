@@ -1,3 +1,8 @@
+{#-
+    One row per order line. Line cost = quantity × unit_cost (the line's, else the product's); with
+    neither (no cost on the line and an unknown product, or a product without a cost) the cost is
+    unknown: line_cost is null (never 0), and the line adds nothing to gross margin.
+-#}
 with
 
 order_lines as (
@@ -23,7 +28,7 @@ final as (
             as {{ dbt.type_numeric() }}
         ) as line_revenue,
         cast(
-            order_lines.quantity * coalesce(order_lines.unit_cost, products.unit_cost, 0)
+            order_lines.quantity * coalesce(order_lines.unit_cost, products.unit_cost)
             as {{ dbt.type_numeric() }}
         ) as line_cost
     from order_lines

@@ -13,7 +13,8 @@ final as (
         sum(case when purchases.is_in_window then 1 else 0 end) as purchases_12m,
         sum(purchases.order_revenue) as net_revenue_lifetime,
         sum(case when purchases.is_in_window then purchases.order_revenue else 0 end) as net_revenue_12m,
-        sum(purchases.order_margin) as gross_margin_lifetime
+        sum(purchases.order_margin) as gross_margin_lifetime,
+        sum(purchases.order_revenue_without_cost) as revenue_without_cost_lifetime
     from purchases
     group by purchases.customer_id
 )

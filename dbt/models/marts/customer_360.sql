@@ -124,6 +124,8 @@ final as (
         cast(coalesce(purchase_summary.net_revenue_12m, 0) as {{ type_double() }}) as net_revenue_12m,
         cast(coalesce(purchase_summary.gross_margin_lifetime, 0) as {{ type_double() }})
             as gross_margin_lifetime,
+        cast(coalesce(purchase_summary.revenue_without_cost_lifetime, 0) as {{ type_double() }})
+            as revenue_without_cost_lifetime,
         cast(
             purchase_summary.net_revenue_lifetime / nullif(purchase_summary.purchases_lifetime, 0)
             as {{ type_double() }}

@@ -91,7 +91,8 @@ purchases_by_month as (
         {{ month_start('purchases.purchase_date') }} as month_start_date,
         count(distinct purchases.customer_id) as active_customers,
         sum(purchases.order_revenue) as revenue,
-        sum(purchases.order_margin) as gross_margin
+        sum(purchases.order_margin) as gross_margin,
+        sum(purchases.order_revenue_without_cost) as revenue_without_cost
     from purchases
     group by {{ month_start('purchases.purchase_date') }}
 ),
@@ -178,6 +179,7 @@ final as (
         cast(coalesce(upgrades_by_month.upgraded_customers, 0) as {{ dbt.type_bigint() }}) as upgraded_customers,
         cast(coalesce(purchases_by_month.revenue, 0) as {{ type_double() }}) as revenue,
         cast(coalesce(purchases_by_month.gross_margin, 0) as {{ type_double() }}) as gross_margin,
+        cast(coalesce(purchases_by_month.revenue_without_cost, 0) as {{ type_double() }}) as revenue_without_cost,
         cast(
             purchases_by_month.gross_margin / nullif(purchases_by_month.active_customers, 0)
             as {{ type_double() }}
