@@ -282,7 +282,7 @@ def test_a_refresh_killed_while_writing_rep_files_leaves_the_previous_ones_intac
     # every previous rep file is the very same file, with the same content; none added or removed
     assert masked.after_kill.identity == masked.before.identity
     assert masked.after_kill.fingerprint == masked.before.fingerprint
-    assert masked.after_kill.main == masked.before.main
+    # (the main file was published before the rep step: it may be the new one, whole)
     # the next refresh removes the dead process's temp files and publishes the new rep files
     assert not [p.name for p in (masked.warehouse.parent / "reps").iterdir() if p.name.startswith(".")]
     assert set(masked.day2.files) == set(reps_on(2))
@@ -349,11 +349,13 @@ def test_every_published_column_named_like_personal_data_is_marked_pii_in_dbt(cl
     marked = pii.model_pii(ROOT / "dbt" / "target" / "manifest.json", PUBLISHED_SCHEMAS)
     assert marked[("marts", "customer_360")] == {"name": "name", "email": "email", "phone": "phone"}
     assert marked[("audit", "unmatched_records")] == {"given_email": "email", "given_phone": "phone"}
+    text_columns = query(clear.warehouse, "select schema_name, table_name, column_name from duckdb_columns() "
+                         "where data_type = 'VARCHAR' and list_contains(?, schema_name)", [list(PUBLISHED_SCHEMAS)])
+    assert len(text_columns) > 20
     unmarked = [
-        f"{table}.{column}"
-        for table, (columns, _) in clear.days[1].main.items() if table.split(".")[0] in PUBLISHED_SCHEMAS
-        for column in columns
-        if pii.kind_from_name(column) != "text" and column not in marked.get(tuple(table.split(".")), {})
+        f"{c['schema_name']}.{c['table_name']}.{c['column_name']}" for c in text_columns
+        if pii.kind_from_name(c["column_name"]) != "text"
+        and c["column_name"] not in marked.get((c["schema_name"], c["table_name"]), {})
     ]
     assert unmarked == []
 
