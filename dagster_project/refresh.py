@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from .defs import build_definitions
 from .defs.audit.match_rates import MATCH_RATE_HISTORY_KEY
@@ -33,7 +32,7 @@ from .defs.run_logs import run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
 from .instance import dagster_instance
 from .settings import Settings
-from .warehouse import RefreshLockedError, process_alive, refresh_lock, remove_stale_publish_files
+from .warehouse import RefreshLockedError, process_alive, refresh_lock, remove_stale_publish_files, work_connection
 
 REFRESH_PID_TAG = "c360/refresh_pid"  # the process of a refresh run, to spot killed ones
 INGEST_KEYS = {dg.AssetKey(entity.asset_key) for entity in ENTITIES}
@@ -144,16 +143,13 @@ def _loaded_extract_dates(settings: Settings) -> tuple[int, dt.date | None]:
     """(files loaded so far, newest extract date among them) from the working file."""
     if not settings.work_db.exists():
         return 0, None
-    con = duckdb.connect(str(settings.work_db), read_only=True)
-    try:
+    with work_connection(settings, read_only=True) as con:  # waits for a dying dbt child's lock
         found = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'loaded_files'"
         ).fetchone()[0]
         if not found:
             return 0, None
         return con.execute("select count(*), max(extract_date) from ops.loaded_files").fetchone()
-    finally:
-        con.close()
 
 
 def check_sources(settings: Settings, *, allow_future_as_of: bool = False) -> None:
