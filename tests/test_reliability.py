@@ -141,7 +141,7 @@ def raw_layer(warehouse: Path) -> dict[str, list]:
 def copy_warehouse(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True)
     for path in source.parent.iterdir():
-        if path.name not in ("c360.refresh.lock", "logs"):
+        if path.name not in ("c360.refresh.lock", "logs", "reps"):  # the published file is what is compared
             shutil.copy2(path, target.parent / path.name)
     return target
 
