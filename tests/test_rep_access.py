@@ -396,3 +396,59 @@ def test_a_ticket_record_is_masked_whatever_its_shape(record, expected):
                          [text]).fetchone()[0]
     con.close()
     assert (json.loads(masked) if masked.startswith(("{", "[")) else masked) == expected
+
+
+def test_publish_masks_every_personal_column_and_leaves_no_macro_in_the_file(tmp_path):
+    """publish() on a hand-made working file: model columns marked pii, the quarantined records and
+    the snippet of a rejected line are masked; a declared column that is missing stops the publish."""
+    from dagster_project.defs.publish.mart import PublishError, PublishInfo, publish
+    from dagster_project.settings import Settings
+
+    settings = Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb", pii="masked")
+    con = duckdb.connect(str(settings.work_db))
+    for schema in ("marts", "ops", "intermediate", "raw_identity"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table intermediate.int_as_of_date_resolved as select date '2024-06-30' as as_of_date")
+    con.execute("create table raw_identity.phone_numbers as select '138 0013 8001' as phone_raw, "
+                "'CN' as default_region, '+8613800138001' as phone_e164")
+    con.execute("create table marts.customer_360 as select 'C1' as customer_id, 'Ann Lee' as name, "
+                "' Ann@X.com ' as email, '138 0013 8001' as phone, 12.5 as net_revenue_12m")
+    con.execute("create table ops.rejected_files as select 'tickets_2024-06-01.jsonl' as file_name, "
+                "'truncated or malformed JSON at line 1: ''{\"requester\": {\"email\": \"ann@x.com''' as reason")
+    con.execute("""create table ops.quarantined_rows as select 'sales' as system, 'customers' as entity,
+                   '{"customer_id": "C9", "name": "Bo Wu", "email": "bo@x.com", "phone": null}' as record""")
+    con.close()
+    personal = {("marts", "customer_360"): {"name": "name", "email": "email", "phone": "phone"}}
+    publish(settings, [("marts", "customer_360")], PublishInfo("run-1", "duckdb", "masked"), personal)
+    [row] = query(settings.warehouse, "select * from marts.customer_360")
+    assert row == {"customer_id": "C1", "name": "A***", "email": hashlib.sha256(b"ann@x.com").hexdigest(),
+                   "phone": hashlib.sha256(b"+8613800138001").hexdigest(), "net_revenue_12m": 12.5}
+    [rejected] = query(settings.warehouse, "select reason from ops.rejected_files")
+    assert rejected["reason"] == "truncated or malformed JSON at line 1: <record text masked, C360_PII=masked>"
+    [quarantined] = query(settings.warehouse, "select record from ops.quarantined_rows")
+    assert json.loads(quarantined["record"]) == {"customer_id": "C9", "name": "B***", "phone": None,
+                                                 "email": hashlib.sha256(b"bo@x.com").hexdigest()}
+    assert query(settings.warehouse, "select count(*) as n from duckdb_functions() where function_name like "
+                                     "'c360_pii_%'") == [{"n": 0}]
+    assert query(settings.warehouse, "select pii from ops.publish_info") == [{"pii": "masked"}]
+
+    before = file_identity(settings.warehouse)
+    with pytest.raises(PublishError, match="declared but not in the table: birthday"):
+        publish(settings, [("marts", "customer_360")], PublishInfo("run-2", "duckdb", "masked"),
+                {("marts", "customer_360"): {"birthday": "text"}})
+    assert file_identity(settings.warehouse) == before
+
+
+def test_the_rep_marts_asset_follows_the_published_mart_in_the_daily_refresh_job():
+    import dagster as dg
+
+    from dagster_project.defs import build_definitions
+    from dagster_project.settings import load_settings
+
+    defs = build_definitions(load_settings())
+    graph = defs.resolve_job_def("daily_refresh").asset_layer.asset_graph
+    rep_marts = dg.AssetKey(["warehouse", "rep_marts"])
+    assert rep_marts in graph.get_all_asset_keys()
+    spec = {s.key: s for s in defs.resolve_all_asset_specs()}[rep_marts]
+    assert spec.group_name == "publish"
+    assert {dep.asset_key for dep in spec.deps} == {dg.AssetKey(["warehouse", "published_mart"])}
