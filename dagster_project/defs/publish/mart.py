@@ -22,6 +22,7 @@ from ...settings import PROJECT_ROOT, Settings
 from ...warehouse import TEMP_SUFFIX, configure, remove_stale_publish_files
 from ..audit.match_rates import MATCH_RATE_HISTORY_KEY
 from ..resources import C360Resource
+from .comments import copy_comments
 
 PUBLISHED_MART_KEY = dg.AssetKey(["warehouse", "published_mart"])
 
@@ -130,6 +131,7 @@ def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo
                 counts[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]
+            copy_comments(con, sorted(models) + ops_tables, source="work")  # dbt's persist_docs
             as_of_date = con.execute(
                 "select as_of_date from work.intermediate.int_as_of_date_resolved"
             ).fetchone()[0]
