@@ -131,7 +131,6 @@ def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo
                 counts[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]
-            copy_comments(con, sorted(models) + ops_tables, source="work")  # dbt's persist_docs
             as_of_date = con.execute(
                 "select as_of_date from work.intermediate.int_as_of_date_resolved"
             ).fetchone()[0]
@@ -153,6 +152,7 @@ def publish(settings: Settings, models: list[tuple[str, str]], info: PublishInfo
                 "values (?, ?, ?, ?, ?)",
                 info.row(as_of_date, counts),
             )
+            copy_comments(con, sorted(models) + ops_tables + [("ops", "publish_info")], source="work")
             con.execute("detach work")
             con.execute("checkpoint")
         finally:
