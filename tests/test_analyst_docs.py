@@ -9,10 +9,7 @@ import json
 import math
 import re
 import subprocess
-from datetime import date
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.settings import child_environment
@@ -146,11 +143,8 @@ def test_make_docs_builds_the_catalogue_over_the_published_mart(demo, catalogue)
     manifest = json.loads((folder / "manifest.json").read_text())
     nodes = {n["metadata"]["name"]: n for n in catalog["nodes"].values() if n["metadata"]["schema"] == "marts"}
     assert set(nodes) == MART_TABLES
-    con = duckdb.connect(str(demo), read_only=True)
-    try:
-        stored = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts'").fetchall()
-    finally:
-        con.close()
+    stored = [(r["table_name"], r["column_name"]) for r in query(
+        demo, "select table_name, column_name from duckdb_columns() where schema_name = 'marts'")]
     # every column of the published mart is in the catalogue, with its description
     assert {(t, c) for t, c in stored} == {(t, c) for t, n in nodes.items() for c in n["columns"]}
     undescribed = [f"{t}.{c}" for t, n in nodes.items() for c, col in n["columns"].items()
