@@ -223,6 +223,14 @@ def test_retention_metrics_by_year_and_tier_are_ratios_of_the_counts(published, 
                                                                            ("2024-01-01", 1.0)]
 
 
+def test_other_mf_query_flags_pass_through(published, tmp_path):
+    rows = metric_rows(*published, tmp_path, "--metrics", "revenue", "--group-by", "metric_time__quarter",
+                       "--order", "-metric_time__quarter", "--limit", "1")
+    assert [r["metric_time__quarter"] for r in rows] == ["2024-04-01"]
+    proc = c360_metrics(*published, "--metrics", "revenue", "--explain")
+    assert proc.returncode == 0 and '"c360"."marts"."kpi_monthly"' in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_an_unknown_metric_or_dimension_fails_with_metricflows_message(published):
     proc = c360_metrics(*published, "--metrics", "nps,no_such_metric", "--group-by", "metric_time__quarter")
     assert proc.returncode != 0

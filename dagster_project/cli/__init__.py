@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["metrics"]:
+        argv = metrics.glue_values(argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not getattr(args, "passes_through", False):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -17,6 +17,25 @@ from pathlib import Path
 from .common import say, settings_or_none
 
 
+# c360's own options of `c360 metrics` that take a value.
+VALUE_OPTIONS = ("--metrics", "--group-by", "--where", "--order", "--csv")
+
+
+def glue_values(argv: list[str]) -> list[str]:
+    """`--order -revenue` (descending, as mf writes it) as `--order=-revenue`: argparse would take
+    a value that starts with '-' for an option."""
+    glued, position = [], 0
+    while position < len(argv):
+        token = argv[position]
+        if token in VALUE_OPTIONS and position + 1 < len(argv) and argv[position + 1].startswith("-"):
+            glued.append(f"{token}={argv[position + 1]}")
+            position += 2
+        else:
+            glued.append(token)
+            position += 1
+    return glued
+
+
 def mf_arguments(args: argparse.Namespace, passed_through: list[str]) -> list[str]:
     """The `mf` command line of `c360 metrics`."""
     if args.validate_configs:
