@@ -77,6 +77,7 @@ class Settings:
         """What dbt receives as `--vars`: the profile's connection values and the models' settings."""
         return {
             "work_db": str(self.work_db),
+            "warehouse": str(self.warehouse),  # the published file (profile target `published`)
             "memory_limit": self.memory_limit,
             "as_of": self.as_of or "",
             "timezone": self.timezone,
