@@ -76,9 +76,10 @@ def cohort_heatmap(cells: list[data.CohortCell]) -> go.Figure:
                       "<extra></extra>",
         hoverongaps=False,
     ))
-    fig.update_layout(**{**LAYOUT, "height": max(360, 18 * len(cohorts) + 120)})
-    fig.update_xaxes(title="months since first purchase", dtick=1)
-    fig.update_yaxes(title="cohort (first purchase month)", autorange="reversed", type="category")
+    # grey behind: months a cohort has not reached yet, told apart from a month where nobody bought
+    fig.update_layout(**{**LAYOUT, "height": max(360, 18 * len(cohorts) + 120)}, plot_bgcolor="#e4e7eb")
+    fig.update_xaxes(title="months since first purchase", dtick=1, showgrid=False)
+    fig.update_yaxes(title="cohort (first purchase month)", autorange="reversed", type="category", showgrid=False)
     return fig if cells else _empty(fig)
 
 

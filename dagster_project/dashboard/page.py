@@ -113,7 +113,7 @@ def charts(con, min_responses: int) -> list[Chart]:
               "means the base is shrinking.", figures.monthly_revenue(data.monthly_revenue(con)), wide=True),
         Chart("cohort-retention", "Cohort retention",
               "Each row is the customers of one first-purchase month; read across for the share still "
-              "buying 1, 2, 3 … months later (darker = more).", figures.cohort_heatmap(data.cohort_retention(con)),
+              "buying 1, 2, 3 … months later (darker = more; grey = not reached yet).", figures.cohort_heatmap(data.cohort_retention(con)),
               wide=True),
         Chart("satisfaction-trend", "NPS and CSAT by month",
               f"Lines join months with at least {min_responses} responses; hollow grey circles are months with "
