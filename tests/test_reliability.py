@@ -40,7 +40,7 @@ AS_OF = "2024-06-30"
 # the extracts end before AS_OF: a mart as of a later date is asked for on purpose
 FUTURE_AS_OF = "--allow-future-as-of"
 HISTORY_DAYS = 80  # daily order extracts in day two: ingestion logs its progress after 50 of them
-WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock"}
+WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html"}
 
 
 # --- source data ----------------------------------------------------------------------------------

@@ -5,10 +5,16 @@ values. A ratio is computed here from its parts summed over the period it covers
 months = (promoters - detractors) / responses of those months, never an average of monthly NPS),
 and it carries its sample size (`Ratio.denominator`), which the page shows beside it.
 
-The semantic layer (MetricFlow, `c360 metrics`) is not on this branch's main yet. The headline
-numbers that are semantic-layer metrics (`customers`, `nps`, `retention_rate`, `revenue`) are read
-in `headline()` only, through the `_metric_*` helpers below: when the semantic layer lands,
-those helpers are the one place to switch to it, so the page and `c360 metrics` cannot disagree.
+The semantic layer (MetricFlow, `c360 metrics`, branch semantic-layer) is not on main yet. When
+it lands, the headline numbers that are its metrics switch to it here, in the `_metric_*`
+helpers that `headline()` calls and nowhere else, so the page and `c360 metrics` cannot disagree:
+`customers` and `purchasers` (customer_360), `customers` where churn_risk = 'overdue' (at churn
+risk), `nps` over the 12 months ending with D's month (metric_time), `retention_rate` of the last
+full year (retention_by_year, tier `all`). One `mf query` per group-by, through
+`semantic_layer.run_metricflow(settings, [..., "--csv", file])`, read back here. Revenue of the
+last 365 days stays a sum of customer_360.net_revenue_12m: the semantic `revenue` is by calendar
+month, which equals the 365-day window only when D is a month's last day. The chart functions
+below read the mart tables directly; those over kpi_monthly and retention_by_year could follow.
 """
 
 from __future__ import annotations
@@ -126,14 +132,19 @@ def _metric_retention_last_full_year(con) -> tuple[int | None, Ratio]:
     return row[0], Ratio(row[1], row[2], 100.0)
 
 
+def _metric_customers_by_churn_risk(con) -> tuple[int, int]:
+    """(overdue, churned) customers."""
+    return con.execute(
+        "select count(*) filter (where churn_risk = 'overdue'), count(*) filter (where churn_risk = 'churned') "
+        "from marts.customer_360"
+    ).fetchone()
+
+
 def headline(con: duckdb.DuckDBPyConnection) -> Headline:
     customers, purchasers = _metric_customers(con)
     nps, first, last = _metric_nps_12m(con)
     year, retention = _metric_retention_last_full_year(con)
-    overdue, churned = con.execute(
-        "select count(*) filter (where churn_risk = 'overdue'), count(*) filter (where churn_risk = 'churned') "
-        "from marts.customer_360"
-    ).fetchone()
+    overdue, churned = _metric_customers_by_churn_risk(con)
     return Headline(customers, purchasers, _metric_revenue_12m(con), nps, first, last, year, retention,
                     overdue, churned)
 
