@@ -209,3 +209,33 @@ def test_nps_min_responses_setting(tmp_path):
         Settings(source_dir=tmp_path, warehouse=tmp_path / "w.duckdb", nps_min_responses=0)
     settings = Settings(source_dir=tmp_path, warehouse=tmp_path / "w.duckdb", nps_min_responses=12)
     assert C360Resource.from_settings(settings).settings().nps_min_responses == 12
+
+
+def test_the_page_stays_small_with_many_customers():
+    """At a million customers the Pareto curve is ~200 points and share of wallet a box from DuckDB's
+    quartiles, not one point per customer."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""
+        create table marts.customer_360 as
+        select 'C' || lpad(i::varchar, 7, '0') as customer_id, 1 as purchases_lifetime,
+               (i % 997)::double as net_revenue_12m, i <= 20000 as is_top_20pct,
+               case when i % 3 = 0 then 'gold' else 'standard' end as tier,
+               case when i % 10 = 0 then (i % 101) / 100.0 end as share_of_wallet
+        from range(1, 100001) t(i)
+    """)
+    pareto = data.revenue_pareto(con)
+    total = con.execute("select sum(net_revenue_12m) from marts.customer_360").fetchone()[0]
+    assert pareto.purchasers == 100_000 and len(pareto.curve) == data.PARETO_STEPS
+    assert pareto.curve[-1] == (100_000, pytest.approx(total)) and pareto.curve[0][0] == 500
+    assert [k for k, _ in pareto.curve] == sorted(k for k, _ in pareto.curve)
+    shares = data.share_of_wallet_by_tier(con)
+    assert shares["gold"].values is None and shares["standard"].values is None
+    assert shares["gold"].customers + shares["standard"].customers == 10_000
+    assert 0 < shares["gold"].q1 < shares["gold"].median < shares["gold"].q3 < 1
+    html = figures.share_of_wallet(shares).to_html(include_plotlyjs=False) + \
+        figures.revenue_pareto(pareto).to_html(include_plotlyjs=False)
+    assert len(html) < 100_000
+    con.close()

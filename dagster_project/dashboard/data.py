@@ -250,15 +250,42 @@ def repeat_by_csat(con: duckdb.DuckDBPyConnection) -> list[RepeatGroup]:
     return groups
 
 
-def share_of_wallet_by_tier(con: duckdb.DuckDBPyConnection) -> dict[str, list[float]]:
-    """Customers' share_of_wallet (0-1) by tier; customers without one are not in it."""
-    rows = _rows(con, """
-        select coalesce(tier, 'no tier') as tier, share_of_wallet from marts.customer_360
-        where share_of_wallet is not null order by tier, share_of_wallet
-    """)
-    found: dict[str, list[float]] = {tier: [] for tier in TIERS}
-    for r in rows:
-        found.setdefault(r["tier"], []).append(r["share_of_wallet"])
+POINTS_SHOWN_UP_TO = 1000  # customers per tier drawn as dots; above, the box from its quartiles alone
+
+
+@dataclass(frozen=True)
+class WalletShares:
+    """Share of wallet (0-1) of one tier's customers who have one."""
+
+    customers: int
+    q1: float | None
+    median: float | None
+    q3: float | None
+    low: float | None
+    high: float | None
+    mean: float | None
+    values: list[float] | None  # every value when customers <= POINTS_SHOWN_UP_TO
+
+
+def share_of_wallet_by_tier(con: duckdb.DuckDBPyConnection) -> dict[str, WalletShares]:
+    """Customers' share_of_wallet by tier (customers without one are not in it): quartiles from
+    DuckDB, and the values themselves where few enough to draw each."""
+    stats = {r["tier"]: r for r in _rows(con, """
+        select coalesce(tier, 'no tier') as tier, count(*) as n,
+               quantile_cont(share_of_wallet, 0.25) as q1, quantile_cont(share_of_wallet, 0.5) as median,
+               quantile_cont(share_of_wallet, 0.75) as q3, min(share_of_wallet) as low,
+               max(share_of_wallet) as high, avg(share_of_wallet) as mean
+        from marts.customer_360 where share_of_wallet is not null group by 1
+    """)}
+    found = {}
+    for tier in (*TIERS, *sorted(set(stats) - set(TIERS))):
+        r = stats.get(tier, {"n": 0, "q1": None, "median": None, "q3": None, "low": None, "high": None, "mean": None})
+        values = None
+        if r["n"] <= POINTS_SHOWN_UP_TO:
+            values = [v for (v,) in con.execute(
+                "select share_of_wallet from marts.customer_360 where share_of_wallet is not null "
+                "and coalesce(tier, 'no tier') = ? order by share_of_wallet", [tier]).fetchall()]
+        found[tier] = WalletShares(r["n"], r["q1"], r["median"], r["q3"], r["low"], r["high"], r["mean"], values)
     return found
 
 
@@ -289,26 +316,43 @@ def lifecycle_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {stage: found.get(stage, 0) for stage in LIFECYCLE_STAGES}
 
 
+PARETO_STEPS = 200  # points of the curve: one per 0.5% of purchasers, whatever their number
+
+
 @dataclass(frozen=True)
 class Pareto:
-    revenues: list[float]  # purchasers' 12-month net revenue, largest first
+    purchasers: int
+    revenue_12m: float  # of all purchasers
+    curve: list[tuple[int, float]]  # (top k purchasers by 12-month revenue, their revenue), k rising to all
     top_20pct_revenue: float  # of the is_top_20pct purchasers
     top_20pct_customers: int
 
     @property
     def top_20pct_share(self) -> float | None:
-        total = sum(self.revenues)
-        return None if not total else 100.0 * self.top_20pct_revenue / total
+        return None if not self.revenue_12m else 100.0 * self.top_20pct_revenue / self.revenue_12m
 
 
 def revenue_pareto(con: duckdb.DuckDBPyConnection) -> Pareto:
-    revenues = [float(r[0]) for r in con.execute(
-        "select coalesce(net_revenue_12m, 0) from marts.customer_360 where purchases_lifetime > 0 "
-        "order by net_revenue_12m desc nulls last, customer_id").fetchall()]
+    """Purchasers ranked by 12-month revenue (ties: customer_id), the running sum sampled at about
+    PARETO_STEPS points, so the page stays small at a million customers."""
+    curve = [(k, float(v)) for k, v in con.execute("""
+        with ranked as (
+            select row_number() over (order by net_revenue_12m desc nulls last, customer_id) as k,
+                   sum(coalesce(net_revenue_12m, 0)) over (
+                       order by net_revenue_12m desc nulls last, customer_id rows unbounded preceding) as running,
+                   count(*) over () as n
+            from marts.customer_360 where purchases_lifetime > 0
+        )
+        select k, running from ranked
+        where k = n or floor(? * k / n) > floor(? * (k - 1) / n) order by k
+    """, [PARETO_STEPS, PARETO_STEPS]).fetchall()]
+    purchasers, total = con.execute(
+        "select count(*), coalesce(sum(net_revenue_12m), 0) from marts.customer_360 where purchases_lifetime > 0"
+    ).fetchone()
     top, count = con.execute(
         "select coalesce(sum(net_revenue_12m), 0), count(*) from marts.customer_360 where is_top_20pct"
     ).fetchone()
-    return Pareto(revenues, float(top), count)
+    return Pareto(purchasers, float(total), curve, float(top), count)
 
 
 def customers_to_call(con: duckdb.DuckDBPyConnection, limit: int = 15) -> tuple[int, list[dict]]:

@@ -158,16 +158,23 @@ def repeat_by_csat(groups: list[data.RepeatGroup]) -> go.Figure:
     return fig
 
 
-def share_of_wallet(by_tier: dict[str, list[float]]) -> go.Figure:
+def share_of_wallet(by_tier: dict[str, data.WalletShares]) -> go.Figure:
     fig = go.Figure()
-    for tier, values in by_tier.items():
-        fig.add_box(y=[100 * v for v in values], name=f"{tier} (n={len(values)})", boxpoints="all", jitter=0.4,
-                    pointpos=0, marker=dict(color=TIER_COLORS.get(tier, GREY), size=6),
-                    line=dict(color=TIER_COLORS.get(tier, GREY)), boxmean=True,
-                    hovertemplate=f"{tier}: %{{y:.1f}}% of the category spend<extra></extra>")
+    for tier, shares in by_tier.items():
+        color = TIER_COLORS.get(tier, GREY)
+        common = dict(name=f"{tier} (n={shares.customers:,})", marker=dict(color=color, size=6),
+                      line=dict(color=color), boxmean=True)
+        if shares.values is not None:  # few enough: every customer a dot
+            fig.add_box(y=[100 * v for v in shares.values], boxpoints="all", jitter=0.4, pointpos=0,
+                        hovertemplate=f"{tier}: %{{y:.1f}}% of the category spend<extra></extra>", **common)
+        else:  # the box from DuckDB's quartiles
+            fig.add_box(x=[common["name"]], q1=[100 * shares.q1], median=[100 * shares.median],
+                        q3=[100 * shares.q3], lowerfence=[100 * shares.low], upperfence=[100 * shares.high],
+                        mean=[100 * shares.mean], **common)
     fig.update_layout(**LAYOUT, showlegend=False)
     fig.update_yaxes(title="share of wallet", ticksuffix="%", range=[0, 105])
-    return fig if any(by_tier.values()) else _empty(fig, "no survey response with a category spend yet")
+    return fig if any(s.customers for s in by_tier.values()) else _empty(
+        fig, "no survey response with a category spend yet")
 
 
 def affinity_pairs(pairs: list[data.AffinityPair]) -> go.Figure:
@@ -203,26 +210,23 @@ def lifecycle(counts: dict[str, int]) -> go.Figure:
 
 
 def revenue_pareto(pareto: data.Pareto) -> go.Figure:
-    n, total = len(pareto.revenues), sum(pareto.revenues)
-    xs, ys, running = [0.0], [0.0], 0.0
-    for i, revenue in enumerate(pareto.revenues, start=1):
-        running += revenue
-        xs.append(100 * i / n)
-        ys.append(100 * running / total if total else 0.0)
+    n, total = pareto.purchasers, pareto.revenue_12m
+    xs = [0.0] + [100 * k / n for k, _ in pareto.curve]
+    ys = [0.0] + [100 * running / total if total else 0.0 for _, running in pareto.curve]
     fig = go.Figure()
     fig.add_scatter(x=[0, 100], y=[0, 100], mode="lines", line=dict(color=GREY, dash="dot"), name="equal shares",
                     hoverinfo="skip")
     fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=BLUE, width=3), name="cumulative revenue",
-                    customdata=list(range(n + 1)),
-                    hovertemplate="top %{x:.1f}% of purchasers (%{customdata}) bring %{y:.1f}% of the "
+                    customdata=[0] + [k for k, _ in pareto.curve],
+                    hovertemplate="top %{x:.1f}% of purchasers (%{customdata:,}) bring %{y:.1f}% of the "
                                   "12-month revenue<extra></extra>")
     share = pareto.top_20pct_share
     if share is not None and n:
         top_x = 100 * pareto.top_20pct_customers / n
         fig.add_scatter(x=[top_x], y=[share], mode="markers+text", marker=dict(size=11, color="#d62728"),
-                        text=[f"top 20% ({pareto.top_20pct_customers} of {n}): {share:.1f}% of revenue"],
+                        text=[f"top 20% ({pareto.top_20pct_customers:,} of {n:,}): {share:.1f}% of revenue"],
                         textposition="bottom right", name="top 20% of purchasers",
-                        hovertemplate=f"the top 20% ({pareto.top_20pct_customers} of {n} purchasers) bring "
+                        hovertemplate=f"the top 20% ({pareto.top_20pct_customers:,} of {n:,} purchasers) bring "
                                       f"{share:.1f}% of the 12-month revenue<extra></extra>")
         fig.add_vline(x=top_x, line_dash="dot", line_color="#d62728")
     fig.update_layout(**LAYOUT)
