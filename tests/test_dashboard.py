@@ -239,3 +239,15 @@ def test_the_page_stays_small_with_many_customers():
         figures.revenue_pareto(pareto).to_html(include_plotlyjs=False)
     assert len(html) < 100_000
     con.close()
+
+
+def test_an_nps_tile_over_too_few_responses_says_so():
+    from dagster_project.dashboard.page import _tiles
+
+    def tile(responses: int) -> str:
+        headline = data.Headline(10, 5, 100.0, data.Ratio(3, responses, 100.0), dt.date(2025, 7, 1),
+                                 dt.date(2026, 6, 1), 2025, data.Ratio(1, 2, 100.0), 1, 0)
+        return _tiles(headline, 30)[0]
+
+    assert "too few for a stable NPS (&lt; 30)" in tile(29) and 'class="tile sparse" data-tile="nps_12m"' in tile(29)
+    assert "too few" not in tile(30) and "sparse" not in tile(30)

@@ -54,7 +54,7 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _tiles(h: data.Headline) -> tuple[str, dict[str, float | int | None]]:
+def _tiles(h: data.Headline, min_responses: int) -> tuple[str, dict[str, float | int | None]]:
     months = (f"{h.nps_first_month:%Y-%m} – {h.nps_last_month:%Y-%m}" if h.nps_first_month else "no months yet")
     nps = "–" if h.nps_12m.value is None else f"{h.nps_12m.value:+.0f}"
     retention = "–" if h.retention.value is None else f"{h.retention.value:.1f}%"
@@ -65,7 +65,8 @@ def _tiles(h: data.Headline) -> tuple[str, dict[str, float | int | None]]:
          if h.customers else "customers with a purchase"),
         ("revenue_12m", round(h.revenue_12m, 2), _money(h.revenue_12m), "net revenue, the 365 days ending on the as-of date"),
         ("nps_12m", None if h.nps_12m.value is None else round(h.nps_12m.value, 4), nps,
-         f"NPS over {months}: (promoters − detractors) ÷ {h.nps_12m.denominator:,} responses"),
+         f"NPS over {months}: (promoters − detractors) ÷ {h.nps_12m.denominator:,} responses"
+         + (f" — too few for a stable NPS (< {min_responses})" if h.nps_12m.denominator < min_responses else "")),
         ("retention_rate", None if h.retention.value is None else round(h.retention.value, 4), retention,
          f"retention in {h.retention_year}: {h.retention.numerator:,} of the {h.retention.denominator:,} customers "
          f"active in {h.retention_year - 1} bought again" if h.retention_year else "no full year yet"),
@@ -73,8 +74,9 @@ def _tiles(h: data.Headline) -> tuple[str, dict[str, float | int | None]]:
          f"customers at churn risk: overdue for their next purchase (another {h.churned:,} already churned)"),
     ]
     values = {key: value for key, value, _, _ in tiles}
+    sparse = {"nps_12m"} if h.nps_12m.denominator < min_responses else set()
     cells = "".join(
-        f'<div class="tile" data-tile="{key}" data-value="{_e("" if value is None else value)}">'
+        f'<div class="tile{" sparse" if key in sparse else ""}" data-tile="{key}" data-value="{_e("" if value is None else value)}">'
         f'<div class="value">{_e(shown)}</div><div class="label">{_e(label)}</div></div>'
         for key, value, shown, label in tiles
     )
@@ -145,7 +147,7 @@ header p{margin:4px 0 0;color:#c9d3dd;font-size:13px}
 main{padding:18px 28px;display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:18px}
 .tiles{grid-column:1/-1;display:grid;grid-template-columns:repeat(6,minmax(0,1fr));gap:14px}
 .tile{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.tile .value{font-size:28px;font-weight:600}.tile .label{font-size:12px;color:#5b6875;margin-top:4px}
+.tile .value{font-size:28px;font-weight:600}.tile.sparse .value{color:#9aa0a6}.tile .label{font-size:12px;color:#5b6875;margin-top:4px}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08);min-width:0}
 .card.wide{grid-column:1/-1}.card h2{margin:0;font-size:16px}
 .guide{margin:4px 0 8px;color:#5b6875;font-size:13px}
@@ -161,7 +163,7 @@ def render(warehouse: Path, min_responses: int) -> tuple[str, list[str], dict, d
     """(the page's HTML, chart ids, tile values, as-of date) from the published file."""
     with data.published(warehouse) as con:
         stamp = data.stamp(con)
-        tiles_html, tiles = _tiles(data.headline(con))
+        tiles_html, tiles = _tiles(data.headline(con), min_responses)
         chart_list = charts(con, min_responses)
         call_total, call_rows = data.customers_to_call(con)
     refreshed = stamp.refreshed_at.astimezone(dt.timezone.utc) if stamp.refreshed_at.tzinfo else stamp.refreshed_at
