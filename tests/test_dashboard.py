@@ -251,3 +251,11 @@ def test_an_nps_tile_over_too_few_responses_says_so():
 
     assert "too few for a stable NPS (&lt; 30)" in tile(29) and 'class="tile sparse" data-tile="nps_12m"' in tile(29)
     assert "too few" not in tile(30) and "sparse" not in tile(30)
+
+
+def test_no_dashboard_without_a_published_mart(tmp_path):
+    from dagster_project.dashboard import build_dashboard
+
+    with pytest.raises(FileNotFoundError, match="nothing published yet"):
+        build_dashboard(tmp_path / "c360.duckdb", 30)
+    assert list(tmp_path.iterdir()) == []

@@ -235,6 +235,8 @@ def build_dashboard(warehouse: Path, min_responses: int, target: Path | None = N
     """Render the page from the published file `warehouse` and replace `target` (default:
     dashboard.html beside it) atomically."""
     target = target or warehouse.with_name(DASHBOARD_FILE)
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"nothing published yet at {warehouse}: the dashboard is drawn from the published mart")
     remove_stale_temp_files(target)
     page, chart_ids, tiles, as_of = render(warehouse, min_responses)
     size = write_atomically(target, page)
