@@ -26,6 +26,7 @@ from .defs.audit.match_rates import MATCH_RATE_HISTORY_KEY
 from .defs.dbt.project import prepare_manifest_if_stale
 from .defs.ingest.contract import ENTITIES
 from .defs.ingest.loader import FILE_NAME
+from .defs.publish.dashboard import DASHBOARD_KEY
 from .defs.publish.mart import PUBLISHED_MART_KEY
 from .defs.run_logs import run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
@@ -291,6 +292,8 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
                            if name.startswith("rows.marts."))
         summary.append(f"published {settings.warehouse} as of {as_of} in {elapsed:.1f} s "
                        f"(run {result.run_id}): {counts}")
+        if DASHBOARD_KEY in by_key:
+            summary.append(f"dashboard: {_metadata(by_key[DASHBOARD_KEY])['path']}")
         return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
     summary.append(f"NOT published: the refresh failed after {elapsed:.1f} s (run {result.run_id}); "
                    f"{settings.warehouse} is unchanged")

@@ -40,7 +40,7 @@ AS_OF = "2024-06-30"
 # the extracts end before AS_OF: a mart as of a later date is asked for on purpose
 FUTURE_AS_OF = "--allow-future-as-of"
 HISTORY_DAYS = 80  # daily order extracts in day two: ingestion logs its progress after 50 of them
-WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "logs"}  # logs: one file per run
+WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs"}  # logs: one file per run
 
 
 # --- source data ----------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def raw_layer(warehouse: Path) -> dict[str, list]:
 def copy_warehouse(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True)
     for path in source.parent.iterdir():
-        if path.name not in ("c360.refresh.lock", "logs"):
+        if path.name != "c360.refresh.lock" and path.is_file():  # not logs/: each refresh writes its own
             shutil.copy2(path, target.parent / path.name)
     return target
 
