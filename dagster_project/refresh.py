@@ -26,6 +26,7 @@ from .defs.audit.match_rates import MATCH_RATE_HISTORY_KEY
 from .defs.dbt.project import prepare_manifest_if_stale
 from .defs.ingest.contract import ENTITIES
 from .defs.ingest.loader import FILE_NAME
+from .defs.publish.dashboard import DASHBOARD_KEY
 from .defs.publish.mart import PUBLISHED_MART_KEY
 from .defs.publish.reps import REP_MARTS_KEY
 from .defs.run_logs import run_logging_config
@@ -304,6 +305,8 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
             )
             if reps.get("warning"):
                 warnings.append(reps["warning"])
+        if DASHBOARD_KEY in by_key:
+            summary.append(f"dashboard: {_metadata(by_key[DASHBOARD_KEY])['path']}")
         if result.success:
             return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
         summary.append(f"rep files NOT published: the refresh failed after publishing {settings.warehouse} "

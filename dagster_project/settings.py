@@ -31,6 +31,9 @@ DEFAULT_FRESHNESS_DAYS = 2
 # DuckDB spills to disk beyond this (its own default is 80% of RAM per process, and a refresh has
 # two: the loader or publisher, and dbt).
 DEFAULT_MEMORY_LIMIT = "6GB"
+# A month of the dashboard with fewer NPS responses than this is drawn as "too few responses": an
+# NPS over a handful of answers swings from -100 to +100 on one person.
+DEFAULT_NPS_MIN_RESPONSES = 30
 MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 ENGINES = ("duckdb",)
 # C360_PII: what the published main file holds of personal data (README, "Who sees what")
@@ -54,6 +57,7 @@ class Settings:
     dagster_home: Path = DEFAULT_DAGSTER_HOME  # Dagster's run history
     dbt_target_path: Path = DEFAULT_DBT_TARGET  # dbt's manifest and per-run folders
     engine: str = "duckdb"
+    nps_min_responses: int = DEFAULT_NPS_MIN_RESPONSES  # the dashboard's least responses for a stable NPS
     pii: str = DEFAULT_PII  # clear | masked: personal data of the published main file
 
     def __post_init__(self) -> None:
@@ -86,6 +90,7 @@ class Settings:
         """What dbt receives as `--vars`: the profile's connection values and the models' settings."""
         return {
             "work_db": str(self.work_db),
+            "warehouse": str(self.warehouse),  # the published file (profile target `published`)
             "memory_limit": self.memory_limit,
             "as_of": self.as_of or "",
             "timezone": self.timezone,
@@ -124,6 +129,11 @@ def validate(settings: Settings) -> None:
         raise SettingsError(
             f"C360_MEMORY_LIMIT must be a size such as 4GB or 512MB, got {settings.memory_limit!r}"
         )
+    if isinstance(settings.nps_min_responses, bool) or not isinstance(settings.nps_min_responses, int) \
+            or settings.nps_min_responses < 1:
+        raise SettingsError(
+            f"C360_NPS_MIN_RESPONSES must be a whole number of responses, 1 or more, got {settings.nps_min_responses!r}"
+        )
     if settings.engine not in ENGINES:
         raise SettingsError(f"C360_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
     if settings.pii not in PII_POLICIES:
@@ -148,6 +158,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     freshness = text("C360_FRESHNESS_DAYS", str(DEFAULT_FRESHNESS_DAYS))
     if not freshness.isdigit():
         raise SettingsError(f"C360_FRESHNESS_DAYS must be a whole number of days, got {freshness!r}")
+    nps_min = text("C360_NPS_MIN_RESPONSES", str(DEFAULT_NPS_MIN_RESPONSES))
+    if not nps_min.isdigit() or int(nps_min) < 1:
+        raise SettingsError(f"C360_NPS_MIN_RESPONSES must be a whole number of responses, 1 or more, got {nps_min!r}")
     return Settings(
         source_dir=_path(env, "C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
         warehouse=_path(env, "C360_WAREHOUSE", DEFAULT_WAREHOUSE),
@@ -159,6 +172,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_home=_path(env, "DAGSTER_HOME", DEFAULT_DAGSTER_HOME),
         dbt_target_path=_path(env, "C360_DBT_TARGET_PATH", DEFAULT_DBT_TARGET),
         engine=text("C360_ENGINE", "duckdb").lower(),
+        nps_min_responses=int(nps_min),
         pii=text("C360_PII", DEFAULT_PII).lower(),
     )
 

@@ -15,7 +15,8 @@ from dagster_project.settings import child_environment
 ROOT = Path(__file__).resolve().parent.parent
 C360 = Path(sys.executable).parent / "c360"
 SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZONE", "C360_PHONE_REGION",
-                 "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT", "C360_DBT_TARGET_PATH", "C360_ENGINE", "C360_PII")
+                 "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT", "C360_DBT_TARGET_PATH", "C360_ENGINE",
+                 "C360_NPS_MIN_RESPONSES", "C360_PII")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,8 @@
 anything loads, a stage summary with the quarantine counts, "no new extracts", a delimiter hint
 for a rejected CSV, Dagster's DEBUG lines in the log file only, and ops.publish_info.
 
-Small hand-made extracts; the newest extract is dated 2025-06-30.
+Small hand-made extracts; the newest extract is dated 2025-06-30, the newest record 2025-06-01
+(so the mart is as of 2025-06-01 by default, and an as-of date up to 2025-06-30 is not refused).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .conftest import C360, ROOT, query, refresh_env, run_refresh
 from .sources import customer, line, order, product, write_csv
 
 NEWEST_EXTRACT = "2025-06-30"
+NEWEST_RECORD = "2025-06-01"
 
 
 def _write_sources(root: Path) -> None:
@@ -58,7 +60,7 @@ def test_the_quarantine_is_counted_per_file_and_in_the_stage_summary(refreshes):
     assert ("c360: ingest: 4 new file(s) loaded (0 loaded before); 7 row(s) read: 5 accepted, 2 quarantined "
             "(bad_number:quantity 1, missing_key:order_id 1)") in output
     assert re.search(r"c360: dbt: \d+ model\(s\) built; checks: \d+ passed, \d+ warned, 0 failed", output)
-    assert re.search(rf"c360: published \S+ as of {NEWEST_EXTRACT} in [\d.]+ s \(run [0-9a-f-]+\): "
+    assert re.search(rf"c360: published \S+ as of {NEWEST_RECORD} in [\d.]+ s \(run [0-9a-f-]+\): "
                      r"category_affinity \d+, cohort_retention \d+, customer_360 2,", output)
 
 
@@ -80,7 +82,7 @@ def test_the_published_mart_says_as_of_which_date(refreshes):
     assert '"marts.customer_360": 2' in info["row_counts"]
     report = refreshes["report"]
     assert report.returncode == 0, report.stderr
-    assert re.search(rf"as of {NEWEST_EXTRACT}; refreshed at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by run [0-9a-f-]+ "
+    assert re.search(rf"as of {NEWEST_RECORD}; refreshed at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by run [0-9a-f-]+ "
                      r"\(duckdb, c360 0\.1\.0", report.stdout), report.stdout
 
 

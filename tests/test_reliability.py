@@ -40,7 +40,7 @@ AS_OF = "2024-06-30"
 # the extracts end before AS_OF: a mart as of a later date is asked for on purpose
 FUTURE_AS_OF = "--allow-future-as-of"
 HISTORY_DAYS = 80  # daily order extracts in day two: ingestion logs its progress after 50 of them
-WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "logs",  # logs: one file per run
+WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs",  # logs: one file per run
                    "reps"}  # the rep files
 
 
@@ -141,7 +141,7 @@ def raw_layer(warehouse: Path) -> dict[str, list]:
 def copy_warehouse(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True)
     for path in source.parent.iterdir():
-        if path.name not in ("c360.refresh.lock", "logs", "reps"):  # the published file is what is compared
+        if path.name != "c360.refresh.lock" and path.is_file():  # not logs/: each refresh writes its own
             shutil.copy2(path, target.parent / path.name)
     return target
 
@@ -174,10 +174,11 @@ def gone(pid: int) -> bool:
 
 
 class RunningRefresh:
-    """A `c360 refresh` process whose output lines are collected as they come."""
+    """A `c360 refresh -v` process whose output lines are collected as they come (-v: Dagster's
+    step lines and dbt's own lines are printed too, so a test can act at a given moment)."""
 
     def __init__(self, source_dir: Path, warehouse: Path):
-        self.proc = start_refresh(source_dir, warehouse, FUTURE_AS_OF, as_of=AS_OF)
+        self.proc = start_refresh(source_dir, warehouse, FUTURE_AS_OF, "-v", as_of=AS_OF)
         self.lines: list[str] = []
         self._new_line = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -307,7 +308,7 @@ def test_warning_checks_are_reported_but_do_not_block(day_two):
 
 
 def test_every_refresh_checks_raw_rows_equal_accepted_plus_quarantined(day_two):
-    run_id = re.search(r"published \S+ in [\d.]+ s \(run (\S+)\)", day_two.output)[1]
+    run_id = re.search(r"published \S+ as of \S+ in [\d.]+ s \(run ([0-9a-f-]+)\)", day_two.output)[1]
     evaluations = {
         event.dagster_event.event_specific_data.asset_key.to_user_string(): event.dagster_event.event_specific_data
         for event in dg.DagsterInstance.get().all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
@@ -338,7 +339,7 @@ def test_a_refresh_killed_at_any_moment_leaves_the_mart_intact_and_the_next_one_
 
     # 1. during ingestion: some of day two's order line files are committed, the rest not
     refresh = RunningRefresh(day_one.sources, w2)
-    assert refresh.wait_for(r"sales\.order_lines: loaded 50/"), refresh.output
+    assert refresh.wait_for(r"sales\.order_lines: 50/\d+ new file\(s\) done"), refresh.output
     refresh.kill()
     assert file_identity(w2) == published and published_fingerprint(w2) == day_one.fingerprint
     con = duckdb.connect(str(w2.with_name("c360.work.duckdb")), read_only=True)

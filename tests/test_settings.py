@@ -77,7 +77,8 @@ def test_the_dagster_resource_carries_every_setting(tmp_path):
     resource = C360Resource.from_settings(settings, full_refresh=True)
     assert resource.settings() == settings
     assert resource.full_refresh is True
-    assert settings.dbt_vars() == {"work_db": str(tmp_path / "w.work.duckdb"), "memory_limit": "1GB",
+    assert settings.dbt_vars() == {"work_db": str(tmp_path / "w.work.duckdb"), "warehouse": str(tmp_path / "w.duckdb"),
+                                   "memory_limit": "1GB",
                                    "as_of": "2025-01-31", "timezone": "Asia/Shanghai", "phone_region": "DE"}
 
 

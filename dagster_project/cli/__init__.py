@@ -10,7 +10,7 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import backfill, report
+from . import backfill, metrics, report
 from .common import say, settings_or_none
 
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.set_defaults(func=run_refresh)
     report.register(sub)
     backfill.register(sub)
+    metrics.register(sub)
     prepare = sub.add_parser("prepare", help="write DAGSTER_HOME's dagster.yaml and parse the dbt project")
     prepare.set_defaults(func=run_prepare)
     dbt_vars = sub.add_parser("dbt-vars", help="print the settings as dbt --vars JSON (to run dbt by hand)")
@@ -82,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["metrics"]:
+        argv = metrics.glue_values(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "passes_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.passed_through = unknown  # a command that passes its tool's flags through (metrics)
     return args.func(args)
 
 

@@ -14,6 +14,7 @@ from .ingest.sales import sales_assets
 from .ingest.service import service_assets
 from .ingest.survey import survey_assets
 from .run_logs import LOGGERS
+from .publish.dashboard import dashboard
 from .publish.mart import build_published_mart
 from .publish.reps import rep_marts
 from .resources import C360Resource, dbt_resource
@@ -26,7 +27,7 @@ def build_definitions(settings: Settings, *, full_refresh: bool = False) -> dg.D
     dbt_assets = build_dbt_assets(project)
     return dg.Definitions(
         assets=[*sales_assets, *service_assets, *survey_assets, phone_numbers, dbt_assets,
-                match_rate_history, build_published_mart(dbt_assets, project.manifest_path), rep_marts],
+                match_rate_history, build_published_mart(dbt_assets, project.manifest_path), rep_marts, dashboard],
         jobs=[daily_refresh_job],
         schedules=[daily_refresh_schedule(settings)],
         resources={

@@ -28,6 +28,7 @@ class C360Resource(dg.ConfigurableResource):
     dagster_home: str
     dbt_target_path: str
     engine: str
+    nps_min_responses: int
     pii: str = "clear"
     full_refresh: bool = False  # rebuild the incremental models from the whole raw layer
 

@@ -35,15 +35,21 @@ def manifest_is_current(settings: Settings) -> bool:
     parses again anyway, so a refresh need not re-parse an unchanged project first.
     """
     manifest = dbt_project(settings).manifest_path
-    if not manifest.exists():
+    return artifact_is_current(manifest, manifest.parent)
+
+
+def artifact_is_current(artifact: Path, *ignored: Path) -> bool:
+    """True when `artifact`, a file dbt wrote, is newer than every file of the dbt project (its
+    .sql, .yml, .yaml and .md files, except those under logs/ and the `ignored` folders)."""
+    if not artifact.exists():
         return False
-    target = manifest.parent.resolve()
-    built = manifest.stat().st_mtime
+    skipped = {folder.resolve() for folder in ignored}
+    built = artifact.stat().st_mtime
     for path in Path(DBT_PROJECT_DIR).rglob("*"):
         if path.suffix not in (".sql", ".yml", ".yaml", ".md") or not path.is_file():
             continue
         resolved = path.resolve()
-        if target in resolved.parents or "logs" in resolved.relative_to(DBT_PROJECT_DIR).parts[:1]:
+        if skipped & set(resolved.parents) or "logs" in resolved.relative_to(DBT_PROJECT_DIR).parts[:1]:
             continue
         if path.stat().st_mtime >= built:
             return False

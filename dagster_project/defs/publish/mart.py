@@ -22,6 +22,7 @@ from ...settings import PROJECT_ROOT, Settings
 from ...warehouse import TEMP_SUFFIX, configure, remove_stale_publish_files
 from ..audit.match_rates import MATCH_RATE_HISTORY_KEY
 from ..resources import C360Resource
+from .comments import copy_comments
 from . import pii
 
 PUBLISHED_MART_KEY = dg.AssetKey(["warehouse", "published_mart"])
@@ -180,6 +181,7 @@ def publish(
                 "values (?, ?, ?, ?, ?, ?)",
                 info.row(as_of_date, counts),
             )
+            copy_comments(con, sorted(models) + ops_tables + [("ops", "publish_info")], source="work")
             con.execute("detach work")
             con.execute("checkpoint")
         finally:

@@ -1,0 +1,367 @@
+"""The dashboard's numbers: one function per figure, read from the PUBLISHED mart (read-only).
+
+Every function takes an open read-only connection to the published file and returns plain
+values. A ratio is computed here from its parts summed over the period it covers (NPS over 12
+months = (promoters - detractors) / responses of those months, never an average of monthly NPS),
+and it carries its sample size (`Ratio.denominator`), which the page shows beside it.
+
+The semantic layer (MetricFlow, `c360 metrics`, branch semantic-layer) is not on main yet. When
+it lands, the headline numbers that are its metrics switch to it here, in the `_metric_*`
+helpers that `headline()` calls and nowhere else, so the page and `c360 metrics` cannot disagree:
+`customers` and `purchasers` (customer_360), `customers` where churn_risk = 'overdue' (at churn
+risk), `nps` over the 12 months ending with D's month (metric_time), `retention_rate` of the last
+full year (retention_by_year, tier `all`). One `mf query` per group-by, through
+`semantic_layer.run_metricflow(settings, [..., "--csv", file])`, read back here. Revenue of the
+last 365 days stays a sum of customer_360.net_revenue_12m: the semantic `revenue` is by calendar
+month, which equals the 365-day window only when D is a month's last day. The chart functions
+below read the mart tables directly; those over kpi_monthly and retention_by_year could follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+TIERS = ("standard", "gold")
+LIFECYCLE_STAGES = ("prospect", "growth", "mature", "declining", "churned")
+CSAT_VALUES = (1, 2, 3, 4, 5)
+
+
+@contextmanager
+def published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published file, opened read-only as any BI tool opens it (timestamps read in UTC)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """numerator / denominator, with the denominator shown as the sample size; None when 0."""
+
+    numerator: float
+    denominator: int
+    scale: float = 1.0  # 100 for percentages and NPS
+
+    @property
+    def value(self) -> float | None:
+        return None if not self.denominator else self.scale * self.numerator / self.denominator
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# ---------------------------------------------------------------- the page's stamp
+
+
+@dataclass(frozen=True)
+class Stamp:
+    as_of_date: dt.date
+    refreshed_at: dt.datetime  # UTC
+    run_id: str
+    code_version: str
+
+
+def stamp(con: duckdb.DuckDBPyConnection) -> Stamp:
+    as_of, refreshed, run_id, code = con.execute(
+        "select as_of_date, refreshed_at, run_id, code_version from ops.publish_info"
+    ).fetchone()
+    return Stamp(as_of, refreshed, run_id, code)
+
+
+# ---------------------------------------------------------------- headline tiles
+
+
+@dataclass(frozen=True)
+class Headline:
+    customers: int
+    purchasers: int
+    revenue_12m: float  # net revenue in the 365 days ending on D
+    nps_12m: Ratio  # (promoters - detractors) / responses over the 12 months ending with D's month
+    nps_first_month: dt.date | None
+    nps_last_month: dt.date | None
+    retention_year: int | None  # the last full calendar year
+    retention: Ratio  # retained / prior-year active customers of that year, all tiers
+    at_churn_risk: int  # churn_risk = overdue (not churned yet)
+    churned: int
+
+
+def _metric_customers(con) -> tuple[int, int]:
+    return con.execute(
+        "select count(*), count(*) filter (where purchases_lifetime > 0) from marts.customer_360"
+    ).fetchone()
+
+
+def _metric_revenue_12m(con) -> float:
+    return float(con.execute(
+        "select coalesce(sum(net_revenue_12m), 0) from marts.customer_360").fetchone()[0])
+
+
+def _metric_nps_12m(con) -> tuple[Ratio, dt.date | None, dt.date | None]:
+    promoters, detractors, responses, first, last = con.execute(
+        """
+        with months as (select * from marts.kpi_monthly order by month desc limit 12)
+        select coalesce(sum(nps_promoters), 0), coalesce(sum(nps_detractors), 0),
+               coalesce(sum(nps_responses), 0), min(month), max(month)
+        from months
+        """
+    ).fetchone()
+    return Ratio(promoters - detractors, responses, 100.0), first, last
+
+
+def _metric_retention_last_full_year(con) -> tuple[int | None, Ratio]:
+    row = con.execute(
+        """
+        select year, retained_customers, prior_year_active from marts.retention_by_year
+        where tier = 'all' and not is_partial order by year desc limit 1
+        """
+    ).fetchone()
+    if row is None:
+        return None, Ratio(0, 0, 100.0)
+    return row[0], Ratio(row[1], row[2], 100.0)
+
+
+def _metric_customers_by_churn_risk(con) -> tuple[int, int]:
+    """(overdue, churned) customers."""
+    return con.execute(
+        "select count(*) filter (where churn_risk = 'overdue'), count(*) filter (where churn_risk = 'churned') "
+        "from marts.customer_360"
+    ).fetchone()
+
+
+def headline(con: duckdb.DuckDBPyConnection) -> Headline:
+    customers, purchasers = _metric_customers(con)
+    nps, first, last = _metric_nps_12m(con)
+    year, retention = _metric_retention_last_full_year(con)
+    overdue, churned = _metric_customers_by_churn_risk(con)
+    return Headline(customers, purchasers, _metric_revenue_12m(con), nps, first, last, year, retention,
+                    overdue, churned)
+
+
+# ---------------------------------------------------------------- one function per figure
+
+
+@dataclass(frozen=True)
+class TierYear:
+    year: int
+    tier: str
+    is_partial: bool
+    repeat_3plus: Ratio  # customers_3plus / active_customers
+    retention: Ratio  # retained_customers / prior_year_active
+
+
+def retention_by_tier(con: duckdb.DuckDBPyConnection) -> list[TierYear]:
+    rows = _rows(con, """
+        select year, tier, is_partial, customers_3plus, active_customers, retained_customers, prior_year_active
+        from marts.retention_by_year where tier in ('standard', 'gold') order by year, tier desc
+    """)
+    return [TierYear(r["year"], r["tier"], r["is_partial"], Ratio(r["customers_3plus"], r["active_customers"], 100.0),
+                     Ratio(r["retained_customers"], r["prior_year_active"], 100.0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class CohortCell:
+    cohort_month: dt.date
+    months_since_first: int
+    cohort_size: int
+    active: Ratio  # active_customers / cohort_size
+
+
+def cohort_retention(con: duckdb.DuckDBPyConnection) -> list[CohortCell]:
+    rows = _rows(con, """
+        select cohort_month, months_since_first, cohort_size, active_customers
+        from marts.cohort_retention where cohort_size > 0 order by cohort_month, months_since_first
+    """)
+    return [CohortCell(r["cohort_month"], r["months_since_first"], r["cohort_size"],
+                       Ratio(r["active_customers"], r["cohort_size"], 100.0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class RevenueMonth:
+    month: dt.date
+    is_partial: bool
+    revenue: float
+    new: int
+    churned: int
+    reactivated: int
+    active: int
+
+
+def monthly_revenue(con: duckdb.DuckDBPyConnection) -> list[RevenueMonth]:
+    rows = _rows(con, """
+        select month, is_partial, revenue, new_customers, churned_customers, reactivated_customers, active_customers
+        from marts.kpi_monthly order by month
+    """)
+    return [RevenueMonth(r["month"], r["is_partial"], r["revenue"] or 0.0, r["new_customers"], r["churned_customers"],
+                         r["reactivated_customers"], r["active_customers"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class SatisfactionMonth:
+    month: dt.date
+    nps: Ratio  # promoters - detractors over responses with an nps
+    csat_top2: Ratio  # csat >= 4 over responses with a csat
+    csat_5: Ratio  # csat = 5 over responses with a csat
+
+
+def satisfaction_trend(con: duckdb.DuckDBPyConnection) -> list[SatisfactionMonth]:
+    rows = _rows(con, """
+        select month, nps_promoters, nps_detractors, nps_responses, csat_top2_responses, csat_5_responses,
+               csat_responses
+        from marts.kpi_monthly order by month
+    """)
+    return [SatisfactionMonth(
+        r["month"],
+        Ratio(r["nps_promoters"] - r["nps_detractors"], r["nps_responses"], 100.0),
+        Ratio(r["csat_top2_responses"], r["csat_responses"], 100.0),
+        Ratio(r["csat_5_responses"], r["csat_responses"], 100.0),
+    ) for r in rows]
+
+
+@dataclass(frozen=True)
+class RepeatGroup:
+    label: str  # "CSAT 1" ... "CSAT 5", "no CSAT"
+    repeat: Ratio  # purchasers with 3+ purchases in the 365 days to D / purchasers in the group
+
+
+def repeat_by_csat(con: duckdb.DuckDBPyConnection) -> list[RepeatGroup]:
+    """Repeat purchase (3 or more purchases in the 365 days to D, as repeat_rate_3plus counts a
+    year) among purchasers, by their latest CSAT answer."""
+    found = {r["latest_csat"]: r for r in _rows(con, """
+        select latest_csat, count(*) as purchasers, count(*) filter (where purchases_12m >= 3) as repeaters
+        from marts.customer_360 where purchases_lifetime > 0 group by latest_csat
+    """)}
+    groups = []
+    for value in (*CSAT_VALUES, None):
+        r = found.get(value, {"purchasers": 0, "repeaters": 0})
+        groups.append(RepeatGroup("no CSAT" if value is None else f"CSAT {value}",
+                                  Ratio(r["repeaters"], r["purchasers"], 100.0)))
+    return groups
+
+
+POINTS_SHOWN_UP_TO = 1000  # customers per tier drawn as dots; above, the box from its quartiles alone
+
+
+@dataclass(frozen=True)
+class WalletShares:
+    """Share of wallet (0-1) of one tier's customers who have one."""
+
+    customers: int
+    q1: float | None
+    median: float | None
+    q3: float | None
+    low: float | None
+    high: float | None
+    mean: float | None
+    values: list[float] | None  # every value when customers <= POINTS_SHOWN_UP_TO
+
+
+def share_of_wallet_by_tier(con: duckdb.DuckDBPyConnection) -> dict[str, WalletShares]:
+    """Customers' share_of_wallet by tier (customers without one are not in it): quartiles from
+    DuckDB, and the values themselves where few enough to draw each."""
+    stats = {r["tier"]: r for r in _rows(con, """
+        select coalesce(tier, 'no tier') as tier, count(*) as n,
+               quantile_cont(share_of_wallet, 0.25) as q1, quantile_cont(share_of_wallet, 0.5) as median,
+               quantile_cont(share_of_wallet, 0.75) as q3, min(share_of_wallet) as low,
+               max(share_of_wallet) as high, avg(share_of_wallet) as mean
+        from marts.customer_360 where share_of_wallet is not null group by 1
+    """)}
+    found = {}
+    for tier in (*TIERS, *sorted(set(stats) - set(TIERS))):
+        r = stats.get(tier, {"n": 0, "q1": None, "median": None, "q3": None, "low": None, "high": None, "mean": None})
+        values = None
+        if r["n"] <= POINTS_SHOWN_UP_TO:
+            values = [v for (v,) in con.execute(
+                "select share_of_wallet from marts.customer_360 where share_of_wallet is not null "
+                "and coalesce(tier, 'no tier') = ? order by share_of_wallet", [tier]).fetchall()]
+        found[tier] = WalletShares(r["n"], r["q1"], r["median"], r["q3"], r["low"], r["high"], r["mean"], values)
+    return found
+
+
+@dataclass(frozen=True)
+class AffinityPair:
+    category_a: str
+    category_b: str  # a < b: lift is symmetric, so each unordered pair once
+    lift: float
+    customers_both: int
+    confidence_a_to_b: Ratio  # customers_both / customers_a
+    confidence_b_to_a: Ratio  # customers_both / customers_b
+
+
+def top_affinity_pairs(con: duckdb.DuckDBPyConnection, limit: int = 12) -> list[AffinityPair]:
+    rows = _rows(con, """
+        select category_a, category_b, lift, customers_both, customers_a, customers_b
+        from marts.category_affinity where category_a < category_b
+        order by lift desc, customers_both desc, category_a, category_b limit ?
+    """, [limit])
+    return [AffinityPair(r["category_a"], r["category_b"], r["lift"], r["customers_both"],
+                         Ratio(r["customers_both"], r["customers_a"], 100.0),
+                         Ratio(r["customers_both"], r["customers_b"], 100.0)) for r in rows]
+
+
+def lifecycle_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    found = dict(con.execute(
+        "select lifecycle_stage, count(*) from marts.customer_360 group by lifecycle_stage").fetchall())
+    return {stage: found.get(stage, 0) for stage in LIFECYCLE_STAGES}
+
+
+PARETO_STEPS = 200  # points of the curve: one per 0.5% of purchasers, whatever their number
+
+
+@dataclass(frozen=True)
+class Pareto:
+    purchasers: int
+    revenue_12m: float  # of all purchasers
+    curve: list[tuple[int, float]]  # (top k purchasers by 12-month revenue, their revenue), k rising to all
+    top_20pct_revenue: float  # of the is_top_20pct purchasers
+    top_20pct_customers: int
+
+    @property
+    def top_20pct_share(self) -> float | None:
+        return None if not self.revenue_12m else 100.0 * self.top_20pct_revenue / self.revenue_12m
+
+
+def revenue_pareto(con: duckdb.DuckDBPyConnection) -> Pareto:
+    """Purchasers ranked by 12-month revenue (ties: customer_id), the running sum sampled at about
+    PARETO_STEPS points, so the page stays small at a million customers."""
+    curve = [(k, float(v)) for k, v in con.execute("""
+        with ranked as (
+            select row_number() over (order by net_revenue_12m desc nulls last, customer_id) as k,
+                   sum(coalesce(net_revenue_12m, 0)) over (
+                       order by net_revenue_12m desc nulls last, customer_id rows unbounded preceding) as running,
+                   count(*) over () as n
+            from marts.customer_360 where purchases_lifetime > 0
+        )
+        select k, running from ranked
+        where k = n or floor(? * k / n) > floor(? * (k - 1) / n) order by k
+    """, [PARETO_STEPS, PARETO_STEPS]).fetchall()]
+    purchasers, total = con.execute(
+        "select count(*), coalesce(sum(net_revenue_12m), 0) from marts.customer_360 where purchases_lifetime > 0"
+    ).fetchone()
+    top, count = con.execute(
+        "select coalesce(sum(net_revenue_12m), 0), count(*) from marts.customer_360 where is_top_20pct"
+    ).fetchone()
+    return Pareto(purchasers, float(total), curve, float(top), count)
+
+
+def customers_to_call(con: duckdb.DuckDBPyConnection, limit: int = 15) -> tuple[int, list[dict]]:
+    """(customers at churn risk, the `limit` of them with the most 12-month revenue)."""
+    total = con.execute("select count(*) from marts.customer_360 where churn_risk = 'overdue'").fetchone()[0]
+    rows = _rows(con, """
+        select customer_id, name, tier, region, net_revenue_12m, last_purchase_date, days_since_last_purchase,
+               expected_next_purchase_date, open_tickets, next_best_category, latest_nps, latest_csat
+        from marts.customer_360 where churn_risk = 'overdue'
+        order by net_revenue_12m desc nulls last, customer_id limit ?
+    """, [limit])
+    return total, rows
