@@ -93,7 +93,9 @@ def write_day_one(root: Path) -> None:
     for n, cid in enumerate(PEOPLE, start=1):
         if cid == "CU-005":
             continue  # a non-purchaser
-        for k, when in enumerate(("2023-03-10", "2024-01-15", "2024-05-20")):
+        dates = ("2024-01-01", "2024-01-11", "2024-01-21") if cid == "CU-004" else (  # CU-004: overdue
+            "2023-03-10", "2024-01-15", "2024-05-20")
+        for k, when in enumerate(dates):
             if cid == "CU-002" and k > 0:
                 continue  # last purchase long ago: churned by D
             oid = f"O-{n:03d}-{k}"

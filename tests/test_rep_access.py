@@ -232,17 +232,21 @@ def test_my_book_puts_the_reps_figures_beside_the_companys(clear):
     # R1 on day two: CU-001 (promoter, ok) and CU-002 (detractor, churned: last purchase 2023-03-10)
     assert {k: r1[k] for k in ("customers", "purchasers", "customers_at_churn_risk", "customers_churned",
                                "customers_with_nps", "nps_promoters", "nps_detractors", "nps")} == {
-        "customers": 2, "purchasers": 2, "customers_at_churn_risk": 1, "customers_churned": 1,
+        "customers": 2, "purchasers": 2, "customers_at_churn_risk": 0, "customers_churned": 1,
         "customers_with_nps": 2, "nps_promoters": 1, "nps_detractors": 1, "nps": 0.0}
     # the company: every customer of the mart, reps or not; NPS over the latest responses of
     # CU-001 (10), CU-002 (3), CU-004 (8), CU-006 (9), CU-101 (7): (2 - 1) / 5
     assert company["customers"] == len(PEOPLE) and company["nps"] == pytest.approx(20.0)
+    r2 = dict(zip(day2.files["R2"]["marts.my_book"][0], [r for r in day2.files["R2"]["marts.my_book"][1]
+                                                         if r[0] == "rep"][0]))
+    assert (r2["customers_at_churn_risk"], company["customers_at_churn_risk"]) == (1, 1)  # CU-004, overdue
     for rep, scope in ((r1, {"CU-001", "CU-002"}), (company, set(PEOPLE))):
         rows = query(clear.warehouse, "select * from marts.customer_360 where list_contains(?, customer_id)",
                      [sorted(scope)])
         assert rep["net_revenue_12m"] == pytest.approx(sum(r["net_revenue_12m"] for r in rows))
         assert rep["purchasers"] == sum(r["purchases_lifetime"] > 0 for r in rows)
-        assert rep["customers_at_churn_risk"] == sum(r["churn_risk"] in ("overdue", "churned") for r in rows)
+        assert rep["customers_at_churn_risk"] == sum(r["churn_risk"] == "overdue" for r in rows)
+        assert rep["customers_churned"] == sum(r["churn_risk"] == "churned" for r in rows)
         assert rep["as_of_date"] == date(2024, 6, 15)
 
 
@@ -255,8 +259,18 @@ def test_hostile_rep_ids_write_nothing_outside_reps_and_are_reported(clear, area
     assert {p.name for p in reps.iterdir()} == {f"{rep}.duckdb" for rep in reps_on(2)}  # no folder, no temp file
     assert not list(area.rglob("x.duckdb")) and not list(area.rglob("etc")) and not list(area.rglob("b.duckdb"))
     assert {p.name for p in clear.warehouse.parent.iterdir()} == {
-        "c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "logs", "reps"}
+        "c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs", "reps"}
     assert not list(area.glob("*.duckdb")) and not (area / "etc").exists()
+
+
+def test_rep_files_carry_the_descriptions_of_the_main_mart_and_of_my_book(clear):
+    sql = ("select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts' "
+           "and table_name in ('customer_360', 'customer_timeline') order by all")
+    rep = query(clear.warehouse.parent / "reps" / "R1.duckdb", sql)
+    assert rep == query(clear.warehouse, sql) and any(row["comment"] for row in rep)
+    book = query(clear.warehouse.parent / "reps" / "R1.duckdb",
+                 "select column_name, comment from duckdb_columns() where table_name = 'my_book'")
+    assert book and all(row["comment"] for row in book)
 
 
 def test_rep_files_are_owner_only(clear, masked):

@@ -35,7 +35,8 @@ OPS_TABLE_COMMENTS = {
     ),
     ("ops", "publish_info"): (
         "One row: the as-of date D of the published mart, when it was refreshed, by which run, "
-        "engine and code version, and the row count of every published table."
+        "engine and code version, the row count of every published table, and pii: clear, or "
+        "masked when C360_PII=masked (personal data hashed or shortened, see the README)."
     ),
 }
 

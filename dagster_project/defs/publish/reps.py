@@ -29,6 +29,7 @@ import duckdb
 from ...settings import Settings
 from ...warehouse import configure, process_alive
 from ..resources import C360Resource
+from .comments import copy_comments
 from .mart import PUBLISHED_MART_KEY, PUBLISHED_ORDER, PUBLISHED_UNIQUE_KEYS, PublishError, _fsync
 
 REP_MARTS_KEY = dg.AssetKey(["warehouse", "rep_marts"])
@@ -46,8 +47,7 @@ BOOK_FIGURES = """
     count(*) as customers,
     count(*) filter (where purchases_lifetime > 0) as purchasers,
     cast(coalesce(sum(cast(net_revenue_12m as decimal(38, 6))), 0) as double) as net_revenue_12m,
-    count(*) filter (where churn_risk in ('overdue', 'churned')) as customers_at_churn_risk,
-    count(*) filter (where churn_risk = 'overdue') as customers_overdue,
+    count(*) filter (where churn_risk = 'overdue') as customers_at_churn_risk,
     count(*) filter (where churn_risk = 'churned') as customers_churned,
     count(nps_group) as customers_with_nps,
     count(*) filter (where nps_group = 'promoter') as nps_promoters,
@@ -55,6 +55,25 @@ BOOK_FIGURES = """
     100.0 * (count(*) filter (where nps_group = 'promoter') - count(*) filter (where nps_group = 'detractor'))
         / nullif(count(nps_group), 0) as nps
 """
+
+
+# my_book's own descriptions (the other tables keep the dbt descriptions of the working file)
+MY_BOOK_COMMENTS = {
+    None: "The rep's book beside the company's: one row with scope 'rep' (this file's customers) and "
+          "one with scope 'company' (every customer of the mart, with or without a rep), as of D.",
+    "scope": "rep (the customers of this file) or company (every customer of the mart).",
+    "sales_rep_id": "This file's rep on the rep row; null on the company row.",
+    "as_of_date": "D, the as-of date of the mart.",
+    "customers": "Customers (rows of customer_360).",
+    "purchasers": "Customers with at least one purchase dated up to D (purchases_lifetime > 0).",
+    "net_revenue_12m": "Sum of the customers' net_revenue_12m (summed as DECIMAL).",
+    "customers_at_churn_risk": "Customers whose churn_risk is overdue (not churned yet), as the dashboard's tile.",
+    "customers_churned": "Customers whose churn_risk is churned (already lost), apart.",
+    "customers_with_nps": "Customers whose latest response with an NPS exists (latest_nps not null).",
+    "nps_promoters": "Of those, customers whose latest NPS is 9-10 (nps_group promoter).",
+    "nps_detractors": "Of those, customers whose latest NPS is 0-6 (nps_group detractor).",
+    "nps": "100 x (nps_promoters - nps_detractors) / customers_with_nps; null without any.",
+}
 
 
 def is_safe_rep_id(rep: str | None) -> bool:
@@ -169,7 +188,6 @@ def publish_rep_marts(settings: Settings) -> RepMarts:
             """,
             [outcome.as_of_date, outcome.as_of_date],
         )
-        con.execute("detach work")
         # 1. every rep's file, written whole under a temp name
         for rep in outcome.customers:
             temp = reps_dir / f".{rep}{REP_SUFFIX}.{stamp}.publishing"
@@ -221,6 +239,16 @@ def _write_rep_file(con: duckdb.DuckDBPyConnection, temp: Path, rep: str) -> Non
             "where scope = 'company' or sales_rep_id = ? order by scope desc",
             [rep],
         )
+        # descriptions for a BI tool listing the file: the working file's (dbt's) and my_book's
+        con.execute("use rep_file")
+        try:
+            copy_comments(con, [("marts", table) for table in REP_TABLES], source="work")
+            for column, text in MY_BOOK_COMMENTS.items():
+                literal = "'" + text.replace("'", "''") + "'"
+                con.execute(f"comment on column marts.my_book.{column} is {literal}" if column
+                            else f"comment on table marts.my_book is {literal}")
+        finally:
+            con.execute("use memory")
     finally:
         con.execute("detach rep_file")
     os.chmod(temp, 0o600)
