@@ -92,8 +92,11 @@ def test_the_dashboard_asset_is_downstream_of_the_published_mart_in_the_daily_jo
 
 def test_headline_ratios_come_from_summed_parts_not_averaged_months(demo):
     warehouse, _ = demo
+    from dagster_project.dashboard.semantic import read_semantic_numbers
+
+    semantic = read_semantic_numbers(Settings(source_dir=DEMO, warehouse=warehouse))
     with data.published(warehouse) as con:
-        headline = data.headline(con)
+        headline = data.headline(con, semantic)
     expected = expected_tiles(warehouse)
     assert headline.nps_12m.value == pytest.approx(expected["nps_12m"])
     assert headline.retention.value == pytest.approx(expected["retention_rate"])
@@ -257,5 +260,6 @@ def test_no_dashboard_without_a_published_mart(tmp_path):
     from dagster_project.dashboard import build_dashboard
 
     with pytest.raises(FileNotFoundError, match="nothing published yet"):
-        build_dashboard(tmp_path / "c360.duckdb", 30)
+        build_dashboard(Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb"))
     assert list(tmp_path.iterdir()) == []
+
