@@ -285,7 +285,7 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
     summary.append(f"dbt: {models} model(s) built; checks: {passed} passed, {warned} warned, {failed} failed")
     warnings += _check_lines(result, dg.AssetCheckSeverity.WARN)
     as_of = None
-    if result.success and PUBLISHED_MART_KEY in by_key:
+    if PUBLISHED_MART_KEY in by_key:
         meta = _metadata(by_key[PUBLISHED_MART_KEY])
         as_of = meta["as_of_date"]
         counts = ", ".join(f"{name.split('.', 2)[2]} {rows}" for name, rows in sorted(meta.items())
@@ -294,7 +294,13 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
                        f"(run {result.run_id}): {counts}")
         if DASHBOARD_KEY in by_key:
             summary.append(f"dashboard: {_metadata(by_key[DASHBOARD_KEY])['path']}")
-        return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
+        if result.success:
+            return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
+        # The mart is published, but a step after it (the dashboard) failed: say both, and fail.
+        summary.append(f"dashboard NOT rebuilt: the refresh failed after publishing (run {result.run_id}); "
+                       f"the page beside {settings.warehouse.name} is the previous one, if any")
+        failures = _step_failures(result) + _check_lines(result, dg.AssetCheckSeverity.ERROR)
+        return RefreshResult(NOT_PUBLISHED, result.run_id, as_of, summary, warnings, failures)
     summary.append(f"NOT published: the refresh failed after {elapsed:.1f} s (run {result.run_id}); "
                    f"{settings.warehouse} is unchanged")
     failures = _step_failures(result) + _check_lines(result, dg.AssetCheckSeverity.ERROR)

@@ -349,3 +349,17 @@ def test_a_failing_metricflow_query_fails_the_dashboard_with_its_message(demo, t
     with pytest.raises(SemanticLayerError, match="no_such_metric"):
         build_dashboard(Settings(source_dir=DEMO, warehouse=warehouse), target)
     assert not target.exists()
+
+
+def test_a_refresh_whose_dashboard_fails_says_the_mart_is_published_and_fails(tmp_path):
+    """The semantic layer's folder beside the warehouse is unusable (a file where mf's project
+    folder goes): the mart is published, the dashboard asset fails, and the refresh says both."""
+    warehouse = tmp_path / "c360.duckdb"
+    warehouse.with_name("c360.metricflow").write_text("not a folder")
+    refresh = run_refresh(DEMO, warehouse)
+    assert refresh.returncode == 1, refresh.output
+    assert f"published {warehouse} as of" in refresh.output
+    assert "dashboard NOT rebuilt" in refresh.output and "NOT published" not in refresh.output
+    assert "step warehouse__dashboard failed" in refresh.output, refresh.output
+    assert query(warehouse, "select count(*) as n from marts.customer_360")[0]["n"] > 0
+    assert not warehouse.with_name(DASHBOARD_FILE).exists()
