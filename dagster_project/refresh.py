@@ -309,9 +309,13 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
             summary.append(f"dashboard: {_metadata(by_key[DASHBOARD_KEY])['path']}")
         if result.success:
             return RefreshResult(PUBLISHED, result.run_id, as_of, summary, warnings)
-        summary.append(f"rep files NOT published: the refresh failed after publishing {settings.warehouse} "
-                       f"(run {result.run_id}); the previous rep files are unchanged")
-        return RefreshResult(NOT_PUBLISHED, result.run_id, as_of, summary, warnings, _step_failures(result))
+        # The mart is published, but a step built from it (rep files, dashboard) failed: say both, and fail.
+        not_rebuilt = [name for key, name in ((REP_MARTS_KEY, "rep files"), (DASHBOARD_KEY, "dashboard"))
+                       if key not in by_key] or ["a step after the publish"]
+        summary.append(f"{' and '.join(not_rebuilt)} NOT rebuilt: the refresh failed after publishing "
+                       f"{settings.warehouse} (run {result.run_id}); the previous ones are unchanged")
+        failures = _step_failures(result) + _check_lines(result, dg.AssetCheckSeverity.ERROR)
+        return RefreshResult(NOT_PUBLISHED, result.run_id, as_of, summary, warnings, failures)
     summary.append(f"NOT published: the refresh failed after {elapsed:.1f} s (run {result.run_id}); "
                    f"{settings.warehouse} is unchanged")
     failures = _step_failures(result) + _check_lines(result, dg.AssetCheckSeverity.ERROR)

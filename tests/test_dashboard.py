@@ -15,7 +15,7 @@ from dagster_project.dashboard import data, figures
 from dagster_project.dashboard.page import DASHBOARD_FILE, remove_stale_temp_files, write_atomically
 from dagster_project.settings import DEFAULT_NPS_MIN_RESPONSES, Settings, SettingsError, load_settings
 
-from .conftest import ROOT, query, run_refresh
+from .conftest import C360, ROOT, query, refresh_env, run_refresh
 
 DEMO = ROOT / "seeds" / "demo"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,8 +92,11 @@ def test_the_dashboard_asset_is_downstream_of_the_published_mart_in_the_daily_jo
 
 def test_headline_ratios_come_from_summed_parts_not_averaged_months(demo):
     warehouse, _ = demo
+    from dagster_project.dashboard.semantic import read_semantic_numbers
+
+    semantic = read_semantic_numbers(Settings(source_dir=DEMO, warehouse=warehouse))
     with data.published(warehouse) as con:
-        headline = data.headline(con)
+        headline = data.headline(con, semantic)
     expected = expected_tiles(warehouse)
     assert headline.nps_12m.value == pytest.approx(expected["nps_12m"])
     assert headline.retention.value == pytest.approx(expected["retention_rate"])
@@ -257,5 +260,106 @@ def test_no_dashboard_without_a_published_mart(tmp_path):
     from dagster_project.dashboard import build_dashboard
 
     with pytest.raises(FileNotFoundError, match="nothing published yet"):
-        build_dashboard(tmp_path / "c360.duckdb", 30)
+        build_dashboard(Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb"))
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the semantic layer's numbers
+
+
+def c360_metrics(warehouse: Path, *args: str) -> list[dict[str, str]]:
+    """`c360 metrics ... --csv FILE` as an analyst runs it, on the same published file; its rows."""
+    import csv
+
+    out = warehouse.with_name(f"metrics-{abs(hash(args))}.csv")
+    proc = subprocess.run([str(C360), "metrics", *args, "--csv", str(out), "--quiet"], cwd=ROOT,
+                          env=refresh_env(DEMO, warehouse), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def page_tiles(warehouse: Path) -> dict[str, float]:
+    text = warehouse.with_name(DASHBOARD_FILE).read_text(encoding="utf-8")
+    return {k: float(v) for k, v in re.findall(r'data-tile="([a-z_0-9]+)" data-value="([^"]*)"', text) if v}
+
+
+def test_the_tiles_of_semantic_metrics_equal_c360_metrics(demo):
+    """Each tile that is a metric of the semantic layer is what `c360 metrics` answers for the same
+    metric and filters (the page reads them through MetricFlow; revenue of the 365 days to D is no
+    semantic metric and is read from the mart, see data.py)."""
+    warehouse, _ = demo
+    tiles = page_tiles(warehouse)
+    [totals] = c360_metrics(warehouse, "--metrics", "customers,purchasers")
+    assert tiles["customers"] == int(totals["customers"])
+    assert tiles["purchasers"] == int(totals["purchasers"])
+    [overdue] = c360_metrics(warehouse, "--metrics", "customers",
+                             "--where", "{{ Dimension('customer__churn_risk') }} = 'overdue'")
+    assert tiles["at_churn_risk"] == int(overdue["customers"])
+    last_month = max(r["month"] for r in query(warehouse, "select month from marts.kpi_monthly"))
+    first_month = dt.date(last_month.year - 1, last_month.month, 1) + dt.timedelta(days=32)
+    first_month = first_month.replace(day=1)  # the 12 months ending with D's month
+    [nps] = c360_metrics(warehouse, "--metrics", "nps",
+                         "--where", f"{{{{ TimeDimension('metric_time', 'month') }}}} >= '{first_month}'")
+    assert tiles["nps_12m"] == pytest.approx(float(nps["nps"]), abs=1e-3)
+    years = c360_metrics(warehouse, "--metrics", "retention_rate", "--group-by", "metric_time__year",
+                         "--where", "{{ Dimension('retention_by_year__tier') }} = 'all'",
+                         "--where", "{{ Dimension('retention_by_year__is_partial') }} = false",
+                         "--order", "-metric_time__year", "--limit", "1")
+    assert tiles["retention_rate"] == pytest.approx(100 * float(years[0]["retention_rate"]), abs=1e-3)
+    # and they are the mart's numbers (the browser test checks the same of the drawn page)
+    for name, value in expected_tiles(warehouse).items():
+        assert tiles[name] == pytest.approx(value, abs=1e-3), name
+
+
+def test_the_dashboard_charts_of_semantic_metrics_equal_the_mart(demo):
+    """The monthly and yearly series read through MetricFlow are the mart's rows, month by month."""
+    warehouse, _ = demo
+    from dagster_project.dashboard.semantic import read_semantic_numbers
+
+    semantic = read_semantic_numbers(Settings(source_dir=DEMO, warehouse=warehouse))
+    with data.published(warehouse) as con:
+        months = data.monthly_revenue(con, semantic)
+    mart = query(warehouse, "select * from marts.kpi_monthly order by month")
+    assert [(m.month, m.is_partial, m.new, m.churned, m.reactivated, m.active) for m in months] == [
+        (r["month"], r["is_partial"], r["new_customers"], r["churned_customers"], r["reactivated_customers"],
+         r["active_customers"]) for r in mart]
+    assert [m.revenue for m in months] == pytest.approx([r["revenue"] for r in mart])
+    trend = data.satisfaction_trend(semantic)
+    assert [(t.nps.numerator, t.nps.denominator, t.csat_5.numerator, t.csat_5.denominator) for t in trend] == [
+        (r["nps_promoters"] - r["nps_detractors"], r["nps_responses"], r["csat_5_responses"], r["csat_responses"])
+        for r in mart]
+    tiers = data.retention_by_tier(semantic)
+    mart_years = query(warehouse, "select * from marts.retention_by_year where tier in ('standard', 'gold') "
+                                  "order by year, tier desc")
+    assert [(t.year, t.tier, t.is_partial, t.retention.numerator, t.retention.denominator,
+             t.repeat_3plus.numerator, t.repeat_3plus.denominator) for t in tiers] == [
+        (r["year"], r["tier"], r["is_partial"], r["retained_customers"], r["prior_year_active"],
+         r["customers_3plus"], r["active_customers"]) for r in mart_years]
+
+
+def test_a_failing_metricflow_query_fails_the_dashboard_with_its_message(demo, tmp_path, monkeypatch):
+    from dagster_project.dashboard import build_dashboard, semantic
+
+    warehouse, _ = demo
+    monkeypatch.setitem(semantic.QUERIES, "customers", (("customers", "no_such_metric"), ("customer__churn_risk",)))
+    target = tmp_path / DASHBOARD_FILE
+    from dagster_project.semantic_layer import SemanticLayerError
+
+    with pytest.raises(SemanticLayerError, match="no_such_metric"):
+        build_dashboard(Settings(source_dir=DEMO, warehouse=warehouse), target)
+    assert not target.exists()
+
+
+def test_a_refresh_whose_dashboard_fails_says_the_mart_is_published_and_fails(tmp_path):
+    """The semantic layer's folder beside the warehouse is unusable (a file where mf's project
+    folder goes): the mart is published, the dashboard asset fails, and the refresh says both."""
+    warehouse = tmp_path / "c360.duckdb"
+    warehouse.with_name("c360.metricflow").write_text("not a folder")
+    refresh = run_refresh(DEMO, warehouse)
+    assert refresh.returncode == 1, refresh.output
+    assert f"published {warehouse} as of" in refresh.output
+    assert "dashboard NOT rebuilt" in refresh.output and "NOT published" not in refresh.output
+    assert "step warehouse__dashboard failed" in refresh.output, refresh.output
+    assert query(warehouse, "select count(*) as n from marts.customer_360")[0]["n"] > 0
+    assert not warehouse.with_name(DASHBOARD_FILE).exists()

@@ -1,20 +1,28 @@
-"""The dashboard's numbers: one function per figure, read from the PUBLISHED mart (read-only).
+"""The dashboard's numbers: one function per figure, from the PUBLISHED mart (read-only) and,
+where a number is a metric of the semantic layer, from MetricFlow (semantic.py).
 
-Every function takes an open read-only connection to the published file and returns plain
-values. A ratio is computed here from its parts summed over the period it covers (NPS over 12
-months = (promoters - detractors) / responses of those months, never an average of monthly NPS),
-and it carries its sample size (`Ratio.denominator`), which the page shows beside it.
+A ratio is computed here from its parts summed over the period it covers (NPS over 12 months =
+(promoters - detractors) / responses of those months, never an average of monthly NPS), and it
+carries its sample size (`Ratio.denominator`), which the page shows beside it.
 
-The semantic layer (MetricFlow, `c360 metrics`, branch semantic-layer) is not on main yet. When
-it lands, the headline numbers that are its metrics switch to it here, in the `_metric_*`
-helpers that `headline()` calls and nowhere else, so the page and `c360 metrics` cannot disagree:
-`customers` and `purchasers` (customer_360), `customers` where churn_risk = 'overdue' (at churn
-risk), `nps` over the 12 months ending with D's month (metric_time), `retention_rate` of the last
-full year (retention_by_year, tier `all`). One `mf query` per group-by, through
-`semantic_layer.run_metricflow(settings, [..., "--csv", file])`, read back here. Revenue of the
-last 365 days stays a sum of customer_360.net_revenue_12m: the semantic `revenue` is by calendar
-month, which equals the 365-day window only when D is a month's last day. The chart functions
-below read the mart tables directly; those over kpi_monthly and retention_by_year could follow.
+Read through the semantic layer (`SemanticNumbers`, three `mf query` runs, see semantic.py), so
+the page and `c360 metrics` cannot disagree:
+- tiles: `customers`, `purchasers`, customers at churn risk (`customers` where
+  customer__churn_risk = 'overdue'), NPS over the 12 months ending with D's month (the parts of
+  `nps` summed over those months of metric_time), `retention_rate` of the last full year
+  (retention_by_year__tier = 'all', from retained_customers / prior_year_active);
+- charts: retention by tier and year (`repeat_rate_3plus`, `retention_rate` from their parts),
+  monthly revenue with new, churned and reactivated customers, the NPS and CSAT trend.
+
+Read from the mart tables, because they are not metrics of the semantic layer:
+- revenue of the last 12 months: the tile is net revenue of the 365 days ending on D (a sum of
+  customer_360.net_revenue_12m); the semantic `revenue` is by calendar month of kpi_monthly, which
+  equals that window only when D is a month's last day;
+- active customers of a month (the monthly revenue chart's hover): a count of distinct customers,
+  which does not add up over months, so it is no semantic metric;
+- the cohort heatmap, repeat purchase by latest CSAT, share of wallet by tier, category affinity,
+  life-cycle counts, the revenue Pareto curve and the call list: per-customer distributions or
+  tables that no semantic metric carries.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from .semantic import SemanticNumbers
 
 TIERS = ("standard", "gold")
 LIFECYCLE_STAGES = ("prospect", "growth", "mature", "declining", "churned")
@@ -97,56 +107,44 @@ class Headline:
     churned: int
 
 
-def _metric_customers(con) -> tuple[int, int]:
-    return con.execute(
-        "select count(*), count(*) filter (where purchases_lifetime > 0) from marts.customer_360"
-    ).fetchone()
-
-
 def _metric_revenue_12m(con) -> float:
+    """Not a semantic metric (see the module's note): the 365 days ending on D, from customer_360."""
     return float(con.execute(
         "select coalesce(sum(net_revenue_12m), 0) from marts.customer_360").fetchone()[0])
 
 
-def _metric_nps_12m(con) -> tuple[Ratio, dt.date | None, dt.date | None]:
-    promoters, detractors, responses, first, last = con.execute(
-        """
-        with months as (select * from marts.kpi_monthly order by month desc limit 12)
-        select coalesce(sum(nps_promoters), 0), coalesce(sum(nps_detractors), 0),
-               coalesce(sum(nps_responses), 0), min(month), max(month)
-        from months
-        """
-    ).fetchone()
+def nps_window(semantic: SemanticNumbers) -> list:
+    """The months of the 12 calendar months ending with the last one (D's month)."""
+    if not semantic.months:
+        return []
+    last = semantic.months[-1].month
+    first = dt.date(last.year - (1 if last.month < 12 else 0), (last.month % 12) + 1, 1)
+    return [m for m in semantic.months if m.month >= first]
+
+
+def _metric_nps_12m(semantic: SemanticNumbers) -> tuple[Ratio, dt.date | None, dt.date | None]:
+    months = nps_window(semantic)
+    promoters = sum(m.nps_promoters for m in months)
+    detractors = sum(m.nps_detractors for m in months)
+    responses = sum(m.nps_responses for m in months)
+    first, last = (months[0].month, months[-1].month) if months else (None, None)
     return Ratio(promoters - detractors, responses, 100.0), first, last
 
 
-def _metric_retention_last_full_year(con) -> tuple[int | None, Ratio]:
-    row = con.execute(
-        """
-        select year, retained_customers, prior_year_active from marts.retention_by_year
-        where tier = 'all' and not is_partial order by year desc limit 1
-        """
-    ).fetchone()
-    if row is None:
+def _metric_retention_last_full_year(semantic: SemanticNumbers) -> tuple[int | None, Ratio]:
+    full = [y for y in semantic.years if y.tier == "all" and not y.is_partial]
+    if not full:
         return None, Ratio(0, 0, 100.0)
-    return row[0], Ratio(row[1], row[2], 100.0)
+    row = max(full, key=lambda y: y.year)
+    return row.year, Ratio(row.retained_customers, row.prior_year_active, 100.0)
 
 
-def _metric_customers_by_churn_risk(con) -> tuple[int, int]:
-    """(overdue, churned) customers."""
-    return con.execute(
-        "select count(*) filter (where churn_risk = 'overdue'), count(*) filter (where churn_risk = 'churned') "
-        "from marts.customer_360"
-    ).fetchone()
-
-
-def headline(con: duckdb.DuckDBPyConnection) -> Headline:
-    customers, purchasers = _metric_customers(con)
-    nps, first, last = _metric_nps_12m(con)
-    year, retention = _metric_retention_last_full_year(con)
-    overdue, churned = _metric_customers_by_churn_risk(con)
-    return Headline(customers, purchasers, _metric_revenue_12m(con), nps, first, last, year, retention,
-                    overdue, churned)
+def headline(con: duckdb.DuckDBPyConnection, semantic: SemanticNumbers) -> Headline:
+    nps, first, last = _metric_nps_12m(semantic)
+    year, retention = _metric_retention_last_full_year(semantic)
+    return Headline(semantic.customers, semantic.purchasers, _metric_revenue_12m(con), nps, first, last, year,
+                    retention, semantic.customers_with_churn_risk("overdue"),
+                    semantic.customers_with_churn_risk("churned"))
 
 
 # ---------------------------------------------------------------- one function per figure
@@ -161,13 +159,12 @@ class TierYear:
     retention: Ratio  # retained_customers / prior_year_active
 
 
-def retention_by_tier(con: duckdb.DuckDBPyConnection) -> list[TierYear]:
-    rows = _rows(con, """
-        select year, tier, is_partial, customers_3plus, active_customers, retained_customers, prior_year_active
-        from marts.retention_by_year where tier in ('standard', 'gold') order by year, tier desc
-    """)
-    return [TierYear(r["year"], r["tier"], r["is_partial"], Ratio(r["customers_3plus"], r["active_customers"], 100.0),
-                     Ratio(r["retained_customers"], r["prior_year_active"], 100.0)) for r in rows]
+def retention_by_tier(semantic: SemanticNumbers) -> list[TierYear]:
+    """repeat_rate_3plus and retention_rate by year, standard then gold, from their parts."""
+    rank = {tier: i for i, tier in enumerate(TIERS)}
+    rows = sorted((y for y in semantic.years if y.tier in rank), key=lambda y: (y.year, rank[y.tier]))
+    return [TierYear(y.year, y.tier, y.is_partial, Ratio(y.customers_3plus, y.year_active_customers, 100.0),
+                     Ratio(y.retained_customers, y.prior_year_active, 100.0)) for y in rows]
 
 
 @dataclass(frozen=True)
@@ -198,13 +195,12 @@ class RevenueMonth:
     active: int
 
 
-def monthly_revenue(con: duckdb.DuckDBPyConnection) -> list[RevenueMonth]:
-    rows = _rows(con, """
-        select month, is_partial, revenue, new_customers, churned_customers, reactivated_customers, active_customers
-        from marts.kpi_monthly order by month
-    """)
-    return [RevenueMonth(r["month"], r["is_partial"], r["revenue"] or 0.0, r["new_customers"], r["churned_customers"],
-                         r["reactivated_customers"], r["active_customers"]) for r in rows]
+def monthly_revenue(con: duckdb.DuckDBPyConnection, semantic: SemanticNumbers) -> list[RevenueMonth]:
+    """The semantic layer's revenue, new, churned and reactivated customers by month; the month's
+    active customers (no semantic metric: distinct customers do not add up) from kpi_monthly."""
+    active = dict(con.execute("select month, active_customers from marts.kpi_monthly").fetchall())
+    return [RevenueMonth(m.month, m.is_partial, m.revenue, m.new_customers, m.churned_customers,
+                         m.reactivated_customers, active.get(m.month) or 0) for m in semantic.months]
 
 
 @dataclass(frozen=True)
@@ -215,18 +211,14 @@ class SatisfactionMonth:
     csat_5: Ratio  # csat = 5 over responses with a csat
 
 
-def satisfaction_trend(con: duckdb.DuckDBPyConnection) -> list[SatisfactionMonth]:
-    rows = _rows(con, """
-        select month, nps_promoters, nps_detractors, nps_responses, csat_top2_responses, csat_5_responses,
-               csat_responses
-        from marts.kpi_monthly order by month
-    """)
+def satisfaction_trend(semantic: SemanticNumbers) -> list[SatisfactionMonth]:
+    """nps, csat_top2_pct and completely_satisfied_pct by month, from the semantic layer's parts."""
     return [SatisfactionMonth(
-        r["month"],
-        Ratio(r["nps_promoters"] - r["nps_detractors"], r["nps_responses"], 100.0),
-        Ratio(r["csat_top2_responses"], r["csat_responses"], 100.0),
-        Ratio(r["csat_5_responses"], r["csat_responses"], 100.0),
-    ) for r in rows]
+        m.month,
+        Ratio(m.nps_promoters - m.nps_detractors, m.nps_responses, 100.0),
+        Ratio(m.csat_top2_responses, m.csat_responses, 100.0),
+        Ratio(m.csat_5_responses, m.csat_responses, 100.0),
+    ) for m in semantic.months]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The dashboard page: one self-contained HTML file beside the published mart.
 
-`build_dashboard(warehouse, target, min_responses)` reads the published file read-only (data.py),
-draws the charts (figures.py) and writes `target` atomically: a temp file in the same folder,
+`build_dashboard(settings, target)` reads the published file read-only (data.py) and the
+semantic layer's metrics through MetricFlow (semantic.py, three `mf query` runs over the same
+file), draws the charts (figures.py) and writes `target` atomically: a temp file in the same folder,
 flushed, then os.replace, so a reader opens the old page or the new one, never half of one.
 plotly.js is inside the page: it opens from the file with no server and no network.
 """
@@ -20,8 +21,10 @@ import plotly
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from ..settings import Settings
 from ..warehouse import TEMP_SUFFIX, process_alive
 from . import data, figures
+from .semantic import SemanticNumbers, read_semantic_numbers
 
 DASHBOARD_FILE = "dashboard.html"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
@@ -44,6 +47,7 @@ class Built:
     tiles: dict[str, float | int | None]  # the headline tiles' values, as the page carries them
     as_of_date: dt.date
     bytes: int
+    metricflow_seconds: float = 0.0  # the semantic layer's `mf query` runs (side by side)
 
 
 def _e(text: object) -> str:
@@ -102,17 +106,17 @@ def _call_table(total: int, rows: list[dict]) -> str:
             + "".join(f"<th>{_e(h)}</th>" for h in head) + f"</tr></thead><tbody>{body}</tbody></table></div></section>")
 
 
-def charts(con, min_responses: int) -> list[Chart]:
-    """Every chart of the page, in order, from the published file."""
+def charts(con, semantic: SemanticNumbers, min_responses: int) -> list[Chart]:
+    """Every chart of the page, in order, from the published file and the semantic layer."""
     pareto = data.revenue_pareto(con)
     share = pareto.top_20pct_share
     return [
         Chart("retention-by-tier", "Retention by tier and year",
               "Bars per year, gold against standard: the higher, the more customers came back; n is the "
-              "customers the rate is counted over.", figures.retention_by_tier(data.retention_by_tier(con)), wide=True),
+              "customers the rate is counted over.", figures.retention_by_tier(data.retention_by_tier(semantic)), wide=True),
         Chart("monthly-revenue", "Monthly revenue, new, churned and reactivated customers",
               "Bars are revenue (left axis), lines are customers (right axis): churn above new customers "
-              "means the base is shrinking.", figures.monthly_revenue(data.monthly_revenue(con)), wide=True),
+              "means the base is shrinking.", figures.monthly_revenue(data.monthly_revenue(con, semantic)), wide=True),
         Chart("cohort-retention", "Cohort retention",
               "Each row is the customers of one first-purchase month; read across for the share still "
               "buying 1, 2, 3 … months later (darker = more; grey = not reached yet).", figures.cohort_heatmap(data.cohort_retention(con)),
@@ -120,7 +124,7 @@ def charts(con, min_responses: int) -> list[Chart]:
         Chart("satisfaction-trend", "NPS and CSAT by month",
               f"Lines join months with at least {min_responses} responses; hollow grey circles are months with "
               f"fewer, too few for a stable score, not a swing.",
-              figures.satisfaction_trend(data.satisfaction_trend(con), min_responses), wide=True),
+              figures.satisfaction_trend(data.satisfaction_trend(semantic), min_responses), wide=True),
         Chart("repeat-by-csat", "Satisfaction vs repeat purchase",
               "Share of purchasers who bought 3+ times in the last 365 days, by their latest CSAT: compare "
               "CSAT 5 (completely satisfied) with 4.", figures.repeat_by_csat(data.repeat_by_csat(con))),
@@ -159,12 +163,13 @@ footer{padding:0 28px 24px;color:#5b6875;font-size:12px}
 """
 
 
-def render(warehouse: Path, min_responses: int) -> tuple[str, list[str], dict, dt.date]:
-    """(the page's HTML, chart ids, tile values, as-of date) from the published file."""
+def render(warehouse: Path, semantic: SemanticNumbers, min_responses: int) -> tuple[str, list[str], dict, dt.date]:
+    """(the page's HTML, chart ids, tile values, as-of date) from the published file and the
+    semantic layer's numbers over it."""
     with data.published(warehouse) as con:
         stamp = data.stamp(con)
-        tiles_html, tiles = _tiles(data.headline(con), min_responses)
-        chart_list = charts(con, min_responses)
+        tiles_html, tiles = _tiles(data.headline(con, semantic), min_responses)
+        chart_list = charts(con, semantic, min_responses)
         call_total, call_rows = data.customers_to_call(con)
     refreshed = stamp.refreshed_at.astimezone(dt.timezone.utc) if stamp.refreshed_at.tzinfo else stamp.refreshed_at
     cards = "".join(
@@ -231,13 +236,18 @@ def write_atomically(target: Path, text: str) -> int:
     return size
 
 
-def build_dashboard(warehouse: Path, min_responses: int, target: Path | None = None) -> Built:
-    """Render the page from the published file `warehouse` and replace `target` (default:
-    dashboard.html beside it) atomically."""
+def build_dashboard(settings: Settings, target: Path | None = None) -> Built:
+    """Render the page from the published file (settings.warehouse) and the semantic layer over it,
+    and replace `target` (default: dashboard.html beside it) atomically. A failing MetricFlow query
+    raises SemanticLayerError with MetricFlow's words; no page is written then."""
+    warehouse = settings.warehouse
     target = target or warehouse.with_name(DASHBOARD_FILE)
     if not warehouse.is_file():
         raise FileNotFoundError(f"nothing published yet at {warehouse}: the dashboard is drawn from the published mart")
     remove_stale_temp_files(target)
-    page, chart_ids, tiles, as_of = render(warehouse, min_responses)
+    started = time.monotonic()
+    semantic = read_semantic_numbers(settings)
+    metricflow_seconds = time.monotonic() - started
+    page, chart_ids, tiles, as_of = render(warehouse, semantic, settings.nps_min_responses)
     size = write_atomically(target, page)
-    return Built(target, chart_ids, tiles, as_of, size)
+    return Built(target, chart_ids, tiles, as_of, size, round(metricflow_seconds, 1))
