@@ -29,7 +29,7 @@ from .defs.ingest.loader import FILE_NAME
 from .defs.publish.dashboard import DASHBOARD_KEY
 from .defs.publish.mart import PUBLISHED_MART_KEY
 from .defs.publish.reps import REP_MARTS_KEY
-from .defs.run_logs import run_logging_config
+from .defs.run_logs import close_run_loggers, run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
 from .instance import dagster_instance
 from .settings import Settings
@@ -108,6 +108,7 @@ def refresh(
                     run_config=run_logging_config(log_file, verbose=verbose),
                     tags={REFRESH_PID_TAG: str(os.getpid())},
                 )
+            close_run_loggers(run_id)
     except RefreshRefused as exc:
         say(f"refused: {exc}")
         return RefreshResult(REFUSED, failures=[str(exc)])

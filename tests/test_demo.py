@@ -184,3 +184,27 @@ def test_a_refresh_from_an_explicit_settings_object_publishes_the_same_mart_as_t
     assert published_fingerprint(settings.warehouse) == published_fingerprint(cli_warehouse)
     assert query(settings.warehouse, "select as_of_date from ops.publish_info")[0]["as_of_date"] == \
         query(cli_warehouse, "select as_of_date from ops.publish_info")[0]["as_of_date"]
+
+
+def test_a_finished_run_leaves_no_log_file_open(tmp_path):
+    """A backfill runs one refresh per day in one process: each run's log handlers are closed."""
+    import logging
+
+    import dagster as dg
+
+    from dagster_project.defs.run_logs import LOGGERS, close_run_loggers, run_logging_config
+
+    @dg.asset
+    def noisy(context: dg.AssetExecutionContext) -> None:
+        context.log.info("a line")
+
+    log_file = tmp_path / "run.log"
+    defs = dg.Definitions(assets=[noisy], jobs=[dg.define_asset_job("j")], loggers=LOGGERS)
+    result = defs.resolve_job_def("j").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), run_config=run_logging_config(log_file, verbose=False))
+    assert result.success and "a line" in log_file.read_text()
+    handlers = logging.getLogger(f"c360.file.{result.run_id}").handlers
+    assert handlers and not handlers[0].stream.closed
+    close_run_loggers(result.run_id)
+    assert logging.getLogger(f"c360.file.{result.run_id}").handlers == []
+    assert logging.getLogger(f"c360.progress.{result.run_id}").handlers == []

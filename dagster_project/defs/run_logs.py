@@ -73,3 +73,13 @@ def run_logging_config(log_file: Path, *, verbose: bool) -> dict:
     else:
         loggers["progress"] = {}
     return {"loggers": loggers}
+
+
+def close_run_loggers(run_id: str) -> None:
+    """Close the file and terminal handlers of a finished run (a backfill runs hundreds in one
+    process: each would otherwise keep its log file open)."""
+    for name in (f"c360.file.{run_id}", f"c360.progress.{run_id}"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
