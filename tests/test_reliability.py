@@ -41,7 +41,7 @@ AS_OF = "2024-06-30"
 FUTURE_AS_OF = "--allow-future-as-of"
 HISTORY_DAYS = 80  # daily order extracts in day two: ingestion logs its progress after 50 of them
 WAREHOUSE_FILES = {"c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs",  # logs: one file per run
-                   "reps"}  # the rep files
+                   "reps", "c360.metricflow"}  # the rep files; MetricFlow's project folder (c360 metrics)
 
 
 # --- source data ----------------------------------------------------------------------------------

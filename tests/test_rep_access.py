@@ -259,7 +259,7 @@ def test_hostile_rep_ids_write_nothing_outside_reps_and_are_reported(clear, area
     assert {p.name for p in reps.iterdir()} == {f"{rep}.duckdb" for rep in reps_on(2)}  # no folder, no temp file
     assert not list(area.rglob("x.duckdb")) and not list(area.rglob("etc")) and not list(area.rglob("b.duckdb"))
     assert {p.name for p in clear.warehouse.parent.iterdir()} == {
-        "c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs", "reps"}
+        "c360.duckdb", "c360.work.duckdb", "c360.refresh.lock", "dashboard.html", "logs", "reps", "c360.metricflow"}
     assert not list(area.glob("*.duckdb")) and not (area / "etc").exists()
 
 

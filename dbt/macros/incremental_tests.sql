@@ -112,7 +112,8 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set ran = results | map(attribute='node') | map(attribute='unique_id') | list -%}
     {%- for result in results -%}
-        {%- if result.status not in ['success', 'pass', 'warn'] -%}{{ return('') }}{%- endif -%}
+        {#- no-op: a node dbt does not run, such as the dashboard exposure -#}
+        {%- if result.status not in ['success', 'pass', 'warn', 'no-op'] -%}{{ return('') }}{%- endif -%}
     {%- endfor -%}
     {%- set scoped_tests = {} -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
