@@ -149,7 +149,9 @@ share_of_wallet_by_month as (
     select
         {{ month_start('scored_responses.submitted_date') }} as month_start_date,
         count(*) as share_of_wallet_responses,
-        sum(scored_responses.share_of_wallet) as share_of_wallet_sum
+        -- summed as an exact decimal: a sum of doubles depends on the order DuckDB adds them in
+        cast(sum(cast(scored_responses.share_of_wallet as decimal(38, 18))) as {{ type_double() }})
+            as share_of_wallet_sum
     from scored_responses
     group by {{ month_start('scored_responses.submitted_date') }}
 ),
