@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import say, settings_or_none
+from .common import published_settings, say
 
 
 # c360's own options of `c360 metrics` that take a value.
@@ -56,12 +56,9 @@ def run_metrics(args: argparse.Namespace) -> int:
     if not args.validate_configs and not args.metrics:
         say("metrics: name the metrics, e.g. --metrics nps,revenue (or --validate-configs)")
         return 2
-    settings = settings_or_none()
+    settings, code = published_settings()
     if settings is None:
-        return 2
-    if not settings.warehouse.exists():
-        say(f"nothing published yet at {settings.warehouse}; run `c360 refresh`")
-        return 1
+        return code
     from ..semantic_layer import SemanticLayerError, run_metricflow
 
     try:

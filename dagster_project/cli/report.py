@@ -6,18 +6,15 @@ import argparse
 
 import duckdb
 
-from .common import say, settings_or_none
+from .common import published_settings, say
 
 
 def run_report(args: argparse.Namespace) -> int:
     """Tables and row counts, as of which date and when, match rates, and where to go next."""
 
-    settings = settings_or_none()
+    settings, code = published_settings()
     if settings is None:
-        return 2
-    if not settings.warehouse.exists():
-        say(f"nothing published yet at {settings.warehouse}; run `c360 refresh`")
-        return 1
+        return code
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         tables = con.execute(
