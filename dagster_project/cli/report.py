@@ -6,7 +6,7 @@ import argparse
 
 import duckdb
 
-from .common import published_settings, say
+from .common import published_settings
 
 
 def run_report(args: argparse.Namespace) -> int:
