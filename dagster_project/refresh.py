@@ -31,6 +31,7 @@ from .defs.publish.mart import PUBLISHED_MART_KEY
 from .defs.publish.reps import REP_MARTS_KEY
 from .defs.run_logs import close_run_loggers, run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
+from .defs.value.assets import CUSTOMER_VALUE_SCORES_KEY
 from .instance import dagster_instance
 from .settings import Settings
 from .warehouse import RefreshLockedError, process_alive, refresh_lock, remove_stale_publish_files, work_connection
@@ -265,6 +266,16 @@ def _ingest_line(materializations: list[dg.DagsterEvent]) -> str:
             f"{accepted} accepted, {quarantined} quarantined" + (f" ({why})" if why else ""))
 
 
+def _value_line(meta: dict) -> str:
+    """The customer-value step: how many were scored, with which fit, refitted or not."""
+    line = f"customer value: {meta['customers_scored']} purchaser(s) scored"
+    if "fit.fit_id" not in meta:
+        return line + " without a fit (value columns null)"
+    how = (f"refitted in {meta['fit.seconds']:.1f} s ({meta['refit_reason']})" if meta["refitted"]
+           else "fit re-used")
+    return line + f" with the fit of history up to {meta['fit.history_as_of']}: {how}"
+
+
 def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: float) -> RefreshResult:
     materializations = result.get_asset_materialization_events()
     by_key = {event.asset_key: event for event in materializations}
@@ -286,6 +297,8 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
     warned = sum(1 for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN)
     failed = sum(1 for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR)
     summary.append(f"dbt: {models} model(s) built; checks: {passed} passed, {warned} warned, {failed} failed")
+    if CUSTOMER_VALUE_SCORES_KEY in by_key:
+        summary.append(_value_line(_metadata(by_key[CUSTOMER_VALUE_SCORES_KEY])))
     warnings += _check_lines(result, dg.AssetCheckSeverity.WARN)
     as_of = None
     if PUBLISHED_MART_KEY in by_key:

@@ -39,6 +39,14 @@ ENGINES = ("duckdb",)
 # C360_PII: what the published main file holds of personal data (README, "Who sees what")
 PII_POLICIES = ("clear", "masked")
 DEFAULT_PII = "clear"
+# Customer value (marts.customer_value; README, "Customer value"). The money defaults are
+# placeholders to replace with the company's own figures.
+DEFAULT_CLV_REFIT_DAYS = 7  # a fit is re-used until D is this many days after the history it saw
+CLV_FIT_METHODS = ("map", "mcmc")  # map: the daily default; mcmc: the full posterior (slow)
+DEFAULT_CLV_COST_PER_TICKET = 20.0  # help-desk cost of a year ÷ tickets of that year
+DEFAULT_CLV_REFERRAL_VALUE = 50.0  # margin from referred customers of a year ÷ promoters
+DEFAULT_CLV_DISCOUNT_RATE = 0.0  # annual; 0.0 as PyMC-Marketing's default
+DEFAULT_CLV_MIN_PURCHASERS = 50  # fewer purchasers than this: no fit (too little data)
 
 
 class SettingsError(ValueError):
@@ -59,6 +67,12 @@ class Settings:
     engine: str = "duckdb"
     nps_min_responses: int = DEFAULT_NPS_MIN_RESPONSES  # the dashboard's least responses for a stable NPS
     pii: str = DEFAULT_PII  # clear | masked: personal data of the published main file
+    clv_refit_days: int = DEFAULT_CLV_REFIT_DAYS
+    clv_fit_method: str = "map"
+    clv_cost_per_ticket: float = DEFAULT_CLV_COST_PER_TICKET
+    clv_referral_value_per_promoter: float = DEFAULT_CLV_REFERRAL_VALUE
+    clv_discount_rate: float = DEFAULT_CLV_DISCOUNT_RATE
+    clv_min_purchasers: int = DEFAULT_CLV_MIN_PURCHASERS
 
     def __post_init__(self) -> None:
         validate(self)
@@ -95,6 +109,8 @@ class Settings:
             "as_of": self.as_of or "",
             "timezone": self.timezone,
             "phone_region": self.phone_region,
+            "clv_cost_per_ticket": self.clv_cost_per_ticket,
+            "clv_referral_value_per_promoter": self.clv_referral_value_per_promoter,
         }
 
 
@@ -136,6 +152,19 @@ def validate(settings: Settings) -> None:
         )
     if settings.engine not in ENGINES:
         raise SettingsError(f"C360_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
+    for name, value, least in (("C360_CLV_REFIT_DAYS", settings.clv_refit_days, 0),
+                               ("C360_CLV_MIN_PURCHASERS", settings.clv_min_purchasers, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise SettingsError(f"{name} must be a whole number, {least} or more, got {value!r}")
+    if settings.clv_fit_method not in CLV_FIT_METHODS:
+        raise SettingsError(
+            f"C360_CLV_FIT_METHOD must be one of {', '.join(CLV_FIT_METHODS)}, got {settings.clv_fit_method!r}"
+        )
+    for name, value in (("C360_CLV_COST_PER_TICKET", settings.clv_cost_per_ticket),
+                        ("C360_CLV_REFERRAL_VALUE_PER_PROMOTER", settings.clv_referral_value_per_promoter),
+                        ("C360_CLV_DISCOUNT_RATE", settings.clv_discount_rate)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise SettingsError(f"{name} must be a number, 0 or more, got {value!r}")
     if settings.pii not in PII_POLICIES:
         raise SettingsError(
             f"C360_PII must be one of {', '.join(PII_POLICIES)} (personal data of the published file in "
@@ -161,6 +190,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     nps_min = text("C360_NPS_MIN_RESPONSES", str(DEFAULT_NPS_MIN_RESPONSES))
     if not nps_min.isdigit() or int(nps_min) < 1:
         raise SettingsError(f"C360_NPS_MIN_RESPONSES must be a whole number of responses, 1 or more, got {nps_min!r}")
+    def number(name: str, default: float) -> float:
+        value = text(name, str(default))
+        try:
+            return float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, 0 or more, got {value!r}") from None
+
+    def whole(name: str, default: int) -> int:
+        value = text(name, str(default))
+        if not value.isdigit():
+            raise SettingsError(f"{name} must be a whole number, got {value!r}")
+        return int(value)
+
     return Settings(
         source_dir=_path(env, "C360_SOURCE_DIR", DEFAULT_SOURCE_DIR),
         warehouse=_path(env, "C360_WAREHOUSE", DEFAULT_WAREHOUSE),
@@ -174,6 +216,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         engine=text("C360_ENGINE", "duckdb").lower(),
         nps_min_responses=int(nps_min),
         pii=text("C360_PII", DEFAULT_PII).lower(),
+        clv_refit_days=whole("C360_CLV_REFIT_DAYS", DEFAULT_CLV_REFIT_DAYS),
+        clv_fit_method=text("C360_CLV_FIT_METHOD", "map").lower(),
+        clv_cost_per_ticket=number("C360_CLV_COST_PER_TICKET", DEFAULT_CLV_COST_PER_TICKET),
+        clv_referral_value_per_promoter=number("C360_CLV_REFERRAL_VALUE_PER_PROMOTER", DEFAULT_CLV_REFERRAL_VALUE),
+        clv_discount_rate=number("C360_CLV_DISCOUNT_RATE", DEFAULT_CLV_DISCOUNT_RATE),
+        clv_min_purchasers=whole("C360_CLV_MIN_PURCHASERS", DEFAULT_CLV_MIN_PURCHASERS),
     )
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import backfill, metrics, report
+from . import backfill, metrics, report, value
 from .common import say, settings_or_none
 
 
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     backfill.register(sub)
     metrics.register(sub)
+    value.register(sub)
     prepare = sub.add_parser("prepare", help="write DAGSTER_HOME's dagster.yaml and parse the dbt project")
     prepare.set_defaults(func=run_prepare)
     dbt_vars = sub.add_parser("dbt-vars", help="print the settings as dbt --vars JSON (to run dbt by hand)")

@@ -1,4 +1,5 @@
-"""What Dagster shows, one folder per concern: ingest (per source system), dbt, audit, publish,
+"""What Dagster shows, one folder per concern: ingest (per source system), dbt, value (the
+customer-value models between dbt's intermediate models and marts.customer_value), audit, publish,
 and the schedule; `build_definitions(settings)` puts them together with typed resources."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .publish.mart import build_published_mart
 from .publish.reps import rep_marts
 from .resources import C360Resource, dbt_resource
 from .schedules import daily_refresh_job, daily_refresh_schedule
+from .value.assets import build_customer_value_asset
 
 
 def build_definitions(settings: Settings, *, full_refresh: bool = False) -> dg.Definitions:
@@ -27,7 +29,7 @@ def build_definitions(settings: Settings, *, full_refresh: bool = False) -> dg.D
     dbt_assets = build_dbt_assets(project)
     return dg.Definitions(
         assets=[*sales_assets, *service_assets, *survey_assets, phone_numbers, dbt_assets,
-                match_rate_history, build_published_mart(dbt_assets, project.manifest_path), rep_marts, dashboard],
+                build_customer_value_asset(dbt_assets), match_rate_history, build_published_mart(dbt_assets, project.manifest_path), rep_marts, dashboard],
         jobs=[daily_refresh_job],
         schedules=[daily_refresh_schedule(settings)],
         resources={

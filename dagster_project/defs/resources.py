@@ -30,6 +30,12 @@ class C360Resource(dg.ConfigurableResource):
     engine: str
     nps_min_responses: int
     pii: str = "clear"
+    clv_refit_days: int
+    clv_fit_method: str
+    clv_cost_per_ticket: float
+    clv_referral_value_per_promoter: float
+    clv_discount_rate: float
+    clv_min_purchasers: int
     full_refresh: bool = False  # rebuild the incremental models from the whole raw layer
 
     @classmethod
