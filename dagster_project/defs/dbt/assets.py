@@ -62,6 +62,11 @@ def dbt_build_args(c360: C360Resource) -> list[str]:
 
     dbt unit tests check the SQL's logic on fixed inputs, not the day's data, so the nightly
     build leaves them out; `make test` runs them (tests/test_demo.py).
+
+    Dagster runs the dbt models in two steps around the customer-value asset (the models it
+    reads, then the rest); `--indirect-selection buildable` keeps a test with parents in both
+    steps (a relationships test) in the step that builds its last parent, not the first.
     """
-    args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(c360.settings())]
+    args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "buildable",
+            *dbt_vars_arg(c360.settings())]
     return [*args, "--full-refresh"] if c360.full_refresh else args
