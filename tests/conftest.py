@@ -14,9 +14,15 @@ from dagster_project.settings import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 C360 = Path(sys.executable).parent / "c360"
+# The tables of the published marts schema (the last two: the semantic layer's calendar, and the
+# forward-looking customer value).
+MART_TABLES = {"customer_360", "retention_by_year", "cohort_retention", "kpi_monthly", "category_affinity",
+               "customer_timeline", "metricflow_time_spine", "customer_value"}
 SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZONE", "C360_PHONE_REGION",
                  "C360_FRESHNESS_DAYS", "C360_MEMORY_LIMIT", "C360_DBT_TARGET_PATH", "C360_ENGINE",
-                 "C360_NPS_MIN_RESPONSES", "C360_PII")
+                 "C360_NPS_MIN_RESPONSES", "C360_PII", "C360_CLV_REFIT_DAYS", "C360_CLV_FIT_METHOD",
+                 "C360_CLV_COST_PER_TICKET", "C360_CLV_REFERRAL_VALUE_PER_PROMOTER", "C360_CLV_DISCOUNT_RATE",
+                 "C360_CLV_MIN_PURCHASERS")
 
 
 @pytest.fixture(scope="session", autouse=True)

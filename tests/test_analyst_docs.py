@@ -14,12 +14,10 @@ import pytest
 
 from dagster_project.settings import child_environment
 
-from .conftest import ROOT, query, run_refresh
+from .conftest import MART_TABLES, ROOT, query, run_refresh
 
 DEMO = ROOT / "seeds" / "demo"
 COOKBOOK = ROOT / "docs" / "cookbook.md"
-MART_TABLES = {"customer_360", "retention_by_year", "cohort_retention", "kpi_monthly", "category_affinity",
-               "customer_timeline", "metricflow_time_spine"}  # the last: the semantic layer's calendar
 
 
 def cookbook() -> dict[str, str]:

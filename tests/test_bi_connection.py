@@ -21,12 +21,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
-from .conftest import ROOT, query, run_refresh, start_refresh
+from .conftest import MART_TABLES, ROOT, query, run_refresh, start_refresh
 from .sources import customer, write_csv
 
 DEMO = ROOT / "seeds" / "demo"
-MART_TABLES = {"customer_360", "retention_by_year", "cohort_retention", "kpi_monthly", "category_affinity",
-               "customer_timeline", "metricflow_time_spine"}  # the last: the semantic layer's calendar
 NEW_CUSTOMER = "CBI0001"
 # A BI process with SQLAlchemy's default pool: reads the publishing run, waits for a line, reads again.
 POOLED_READER = """

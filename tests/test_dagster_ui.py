@@ -61,7 +61,7 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
             time.sleep(2)
         assert data and data["assetNodes"], "dagster dev did not serve the asset graph in time"
         groups = {node["groupName"] for node in data["assetNodes"]}
-        assert {"sales", "service", "survey", "staging", "intermediate", "marts", "publish"} <= groups
+        assert {"sales", "service", "survey", "staging", "intermediate", "value", "marts", "publish"} <= groups
         keys = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
         assert {"sales/orders", "service/tickets", "survey/responses", "marts/customer_360"} <= keys
         assert any(node["hasAssetChecks"] for node in data["assetNodes"])

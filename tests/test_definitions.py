@@ -72,3 +72,19 @@ def test_a_refresh_reparses_the_dbt_project_only_when_it_changed():
     finally:
         os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert manifest_is_current(settings)
+
+
+def test_customer_value_sits_between_the_intermediate_models_and_its_mart():
+    """The model step is in the graph: it reads dbt's purchase dates, dbt's mart reads its scores,
+    and its fit check warns in Dagster."""
+    specs = _specs()
+    value = specs[dg.AssetKey(["value", "customer_value_scores"])]
+    assert value.group_name == "value"
+    assert dg.AssetKey(["intermediate", "int_purchases_aggregated_to_customer_dates"]) in {
+        dep.asset_key for dep in value.deps}
+    staged = specs[dg.AssetKey(["staging", "stg_value__customer_value_scores"])]
+    assert {dep.asset_key for dep in staged.deps} == {value.key}
+    mart = specs[dg.AssetKey(["marts", "customer_value"])]
+    assert staged.key in {dep.asset_key for dep in mart.deps}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    assert ("value/customer_value_scores", "customer_value_fit_in_use") in checks

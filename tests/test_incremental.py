@@ -179,9 +179,9 @@ def test_full_refresh_flag_passes_through_to_dbt_build(tmp_path):
 
     settings = Settings(source_dir=tmp_path, warehouse=tmp_path / "c360.duckdb", as_of="2025-01-31")
     daily = dbt_build_args(C360Resource.from_settings(settings))
-    assert daily[:3] == ["build", "--exclude-resource-type", "unit_test"]
-    assert daily[3] == "--vars" and json.loads(daily[4]) == settings.dbt_vars()
-    assert json.loads(daily[4])["as_of"] == "2025-01-31"
+    assert daily[:5] == ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "buildable"]
+    assert daily[5] == "--vars" and json.loads(daily[6]) == settings.dbt_vars()
+    assert json.loads(daily[6])["as_of"] == "2025-01-31"
     assert "--full-refresh" not in daily
     full = dbt_build_args(C360Resource.from_settings(settings, full_refresh=True))
     assert full == [*daily, "--full-refresh"]

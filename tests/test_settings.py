@@ -73,13 +73,16 @@ def test_the_dagster_resource_carries_every_setting(tmp_path):
 
     settings = Settings(source_dir=tmp_path / "s", warehouse=tmp_path / "w.duckdb", as_of="2025-01-31",
                         timezone="Asia/Shanghai", phone_region="DE", freshness_days=5, memory_limit="1GB",
-                        dagster_home=tmp_path / "dh", dbt_target_path=tmp_path / "t")
+                        dagster_home=tmp_path / "dh", dbt_target_path=tmp_path / "t", clv_refit_days=3,
+                        clv_fit_method="mcmc", clv_cost_per_ticket=12.5, clv_referral_value_per_promoter=80.0,
+                        clv_discount_rate=0.08, clv_min_purchasers=200)
     resource = C360Resource.from_settings(settings, full_refresh=True)
     assert resource.settings() == settings
     assert resource.full_refresh is True
     assert settings.dbt_vars() == {"work_db": str(tmp_path / "w.work.duckdb"), "warehouse": str(tmp_path / "w.duckdb"),
                                    "memory_limit": "1GB",
-                                   "as_of": "2025-01-31", "timezone": "Asia/Shanghai", "phone_region": "DE"}
+                                   "as_of": "2025-01-31", "timezone": "Asia/Shanghai", "phone_region": "DE",
+                                   "clv_cost_per_ticket": 12.5, "clv_referral_value_per_promoter": 80.0}
 
 
 @pytest.mark.parametrize("name, value, message", [
@@ -87,6 +90,12 @@ def test_the_dagster_resource_carries_every_setting(tmp_path):
     ("C360_AS_OF", "2025-02-30", "C360_AS_OF must be a date YYYY-MM-DD, got '2025-02-30'"),
     ("C360_TIMEZONE", "Mars/Olympus", "C360_TIMEZONE must be an IANA zone"),
     ("C360_FRESHNESS_DAYS", "two", "C360_FRESHNESS_DAYS must be a whole number of days"),
+    ("C360_CLV_REFIT_DAYS", "-1", "C360_CLV_REFIT_DAYS must be a whole number, got '-1'"),
+    ("C360_CLV_MIN_PURCHASERS", "1", "C360_CLV_MIN_PURCHASERS must be a whole number, 2 or more, got 1"),
+    ("C360_CLV_FIT_METHOD", "guess", "C360_CLV_FIT_METHOD must be one of map, mcmc, got 'guess'"),
+    ("C360_CLV_COST_PER_TICKET", "ten", "C360_CLV_COST_PER_TICKET must be a number, 0 or more, got 'ten'"),
+    ("C360_CLV_REFERRAL_VALUE_PER_PROMOTER", "-5", "C360_CLV_REFERRAL_VALUE_PER_PROMOTER must be a number, 0 or more"),
+    ("C360_CLV_DISCOUNT_RATE", "nan", "C360_CLV_DISCOUNT_RATE must be a number, 0 or more, got nan"),
 ])
 def test_bad_settings_are_refused_where_they_enter(name, value, message):
     with pytest.raises(SettingsError, match=re.escape(message)):

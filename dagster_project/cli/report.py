@@ -37,6 +37,8 @@ def run_report(args: argparse.Namespace) -> int:
                 "from audit.identity_match_rates order by 1"
             ).fetchall():
                 print(f"  {source:<10} {matched}/{records} matched ({rate:.1%})")
+        if {("marts", "customer_value"), ("ops", "customer_value_fits")} <= set(tables):
+            _print_customer_value(con)
     finally:
         con.close()
     print(
@@ -46,6 +48,33 @@ def run_report(args: argparse.Namespace) -> int:
         "\nDagster UI: make ui   (then open http://localhost:3000)"
     )
     return 0
+
+
+def _print_customer_value(con: duckdb.DuckDBPyConnection) -> None:
+    """The fit in use, the latest failed attempt after it (if any), and the value segments."""
+    print("Customer value:")
+    in_use = con.execute(
+        "select f.history_as_of, f.method, f.purchasers, f.fitted_at from ops.customer_value_fits f "
+        "where f.fit_id = (select max(fit_id) from marts.customer_value)"
+    ).fetchone()
+    if in_use is None:
+        print("  no fit in use: the value columns are null")
+    else:
+        print(f"  fit of the purchases up to {in_use[0]} ({in_use[1]}, {in_use[2]} purchasers, "
+              f"fitted {in_use[3]:%Y-%m-%d %H:%M %Z})")
+    failed = con.execute(
+        "select history_as_of, message from ops.customer_value_fits where status = 'failed' "
+        "and fitted_at > coalesce((select max(fitted_at) from ops.customer_value_fits where status = 'ok'), "
+        "'-infinity'::timestamptz) order by fitted_at desc limit 1"
+    ).fetchone()
+    if failed:
+        print(f"  the latest fit failed (history up to {failed[0]}): {failed[1]}")
+    for segment, customers, value in con.execute(
+        "select value_segment, count(*), sum(customer_value_365d) from marts.customer_value group by value_segment "
+        "order by case value_segment when 'top' then 1 when 'middle' then 2 when 'bottom' then 3 else 4 end"
+    ).fetchall():
+        total = f"{value:,.2f} value in 365 days" if value is not None else "no value"
+        print(f"  {segment or 'not scored':<10} {customers:>8} customers, {total}")
 
 
 def register(subparsers) -> None:

@@ -28,8 +28,9 @@ def build_definitions(settings: Settings, *, full_refresh: bool = False) -> dg.D
     project = dbt_project(settings)
     dbt_assets = build_dbt_assets(project)
     return dg.Definitions(
-        assets=[*sales_assets, *service_assets, *survey_assets, phone_numbers, dbt_assets,
-                build_customer_value_asset(dbt_assets), match_rate_history, build_published_mart(dbt_assets, project.manifest_path), rep_marts, dashboard],
+        assets=[*sales_assets, *service_assets, *survey_assets, phone_numbers, *dbt_assets,
+                build_customer_value_asset(dbt_assets), match_rate_history,
+                build_published_mart(dbt_assets, project.manifest_path), rep_marts, dashboard],
         jobs=[daily_refresh_job],
         schedules=[daily_refresh_schedule(settings)],
         resources={

@@ -22,16 +22,34 @@ class C360DbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+# The dbt models after the customer-value step (dagster_project/defs/value): they read its scores.
+# They are their own dbt invocation, so that the graph is ingest -> dbt -> value -> dbt (value) ->
+# publish; in one multi-asset, Dagster would cut the dbt build into several invocations to get
+# around the value step.
+VALUE_MODELS = "stg_value__customer_value_scores customer_value"
+
+
+def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    """[the models up to the intermediate layer and every mart but customer value, the models
+    built on the customer-value scores]."""
+    return [_dbt_assets(project, "c360_dbt_assets", exclude=VALUE_MODELS),
+            _dbt_assets(project, "c360_dbt_value_assets", select=VALUE_MODELS)]
+
+
+def _dbt_assets(project: DbtProject, name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
+        name=name,
+        select=select,
+        exclude=exclude,
         dagster_dbt_translator=C360DbtTranslator(
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
         ),
     )
     def c360_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C360Resource):
-        context.log.info(f"{DBT_PROGRESS_PREFIX} building and testing the dbt models"
+        what = "the dbt models" if select == "fqn:*" else "the customer-value dbt models"
+        context.log.info(f"{DBT_PROGRESS_PREFIX} building and testing {what}"
                          + (" (full refresh of the incremental models)" if c360.full_refresh else ""))
         invocation = dbt.cli(dbt_build_args(c360), context=context)
         yield from invocation.stream()
@@ -63,9 +81,9 @@ def dbt_build_args(c360: C360Resource) -> list[str]:
     dbt unit tests check the SQL's logic on fixed inputs, not the day's data, so the nightly
     build leaves them out; `make test` runs them (tests/test_demo.py).
 
-    Dagster runs the dbt models in two steps around the customer-value asset (the models it
-    reads, then the rest); `--indirect-selection buildable` keeps a test with parents in both
-    steps (a relationships test) in the step that builds its last parent, not the first.
+    The dbt models run in two invocations around the customer-value step (build_dbt_assets);
+    `--indirect-selection buildable` keeps a test whose parents are split between them in the
+    invocation that builds its last parent.
     """
     args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "buildable",
             *dbt_vars_arg(c360.settings())]

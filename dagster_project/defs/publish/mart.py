@@ -208,12 +208,12 @@ def published_models(manifest_path: Path) -> list[tuple[str, str]]:
     )
 
 
-def build_published_mart(dbt_assets: dg.AssetsDefinition, manifest_path: Path) -> dg.AssetsDefinition:
+def build_published_mart(dbt_assets: list[dg.AssetsDefinition], manifest_path: Path) -> dg.AssetsDefinition:
     @dg.asset(
         key=PUBLISHED_MART_KEY,
         group_name="publish",
         kinds={"duckdb"},
-        deps=[*dbt_assets.keys, MATCH_RATE_HISTORY_KEY],
+        deps=[*(key for assets in dbt_assets for key in assets.keys), MATCH_RATE_HISTORY_KEY],
         description=(
             "The published DuckDB file at C360_WAREHOUSE. Replaced atomically, and only when every "
             "upstream asset and blocking check succeeded in this run. ops.publish_info says as of "

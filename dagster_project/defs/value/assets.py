@@ -107,13 +107,14 @@ def _metadata(run: ValueRun) -> dict:
     return metadata
 
 
-def build_customer_value_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
+def build_customer_value_asset(dbt_assets: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """`dbt_assets`: build_dbt_assets' list; the first holds the intermediate models read here."""
     @dg.asset(
         key=CUSTOMER_VALUE_SCORES_KEY,
         group_name="value",
         kinds={"python", "duckdb"},
-        deps=[get_asset_key_for_model([dbt_assets], "int_purchases_aggregated_to_customer_dates"),
-              get_asset_key_for_model([dbt_assets], "int_as_of_date_resolved")],
+        deps=[get_asset_key_for_model(dbt_assets[:1], "int_purchases_aggregated_to_customer_dates"),
+              get_asset_key_for_model(dbt_assets[:1], "int_as_of_date_resolved")],
         check_specs=[dg.AssetCheckSpec(
             FIT_CHECK, asset=CUSTOMER_VALUE_SCORES_KEY,
             description="Warns when the customer-value fit failed (the previous one stays in use) or none exists.",

@@ -102,9 +102,10 @@ def ensure_fits_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def record_fit(con: duckdb.DuckDBPyConnection, fit: Fit) -> None:
+    """Keep the attempt; a refit that found the same fit again (same id) replaces its row."""
     row = fit.row()
     con.execute(
-        f"insert into {FITS} ({', '.join(row)}) values ({', '.join('?' for _ in row)})", list(row.values())
+        f"insert or replace into {FITS} ({', '.join(row)}) values ({', '.join('?' for _ in row)})", list(row.values())
     )
 
 

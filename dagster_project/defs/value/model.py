@@ -1,9 +1,16 @@
 """Customer value models: BG/NBD (alive, purchases) and Gamma-Gamma (margin per purchase).
 
+The purchase model is the modified BG/NBD (MBG/NBD, PyMC-Marketing's ModifiedBetaGeoModel):
+the same four parameters (r, alpha, a, b) and the same "buy till you die" story, except that a
+customer may drop out right after any purchase, the first included. Plain BG/NBD holds every
+customer with a single purchase alive with probability 1 however long ago they bought; MBG/NBD
+lowers it as time passes without a repeat purchase, which is what a reader of
+probability_alive expects.
+
 `fit_models` fits both with PyMC-Marketing's CLV module (imported there only: ~3-9 s, so a refresh
 that only re-scores never pays it). `score` computes each purchaser's predictions from the stored
 parameters with the closed forms PyMC-Marketing's own predictive methods use
-(`BetaGeoModel.expected_probability_alive`, `expected_purchases`,
+(`ModifiedBetaGeoModel.expected_probability_alive`, `expected_purchases`,
 `GammaGammaModel.expected_customer_spend`), in numpy and scipy: a re-score of a million
 customers takes about a second and needs no PyMC. tests/test_customer_value.py checks that both
 give the same numbers on a fitted model.
@@ -12,6 +19,7 @@ give the same numbers on a fitted model.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import time
 import uuid
@@ -20,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, hyp2f1
+from scipy.special import hyp2f1
 
 HORIZON_DAYS = 365
 STEPS_PER_HORIZON = 12  # discounting: the expected purchases of each twelfth of the horizon
@@ -64,6 +72,16 @@ class Fit:
         return cls(**{k: v for k, v in row.items() if k not in names}, parameters=parameters)
 
 
+def fit_identity(history_as_of: dt.date, method: str, purchasers: int, repeat_purchasers: int,
+                 parameters: dict[str, float]) -> str:
+    """A usable fit's id names its content (history, method, samples, parameters): two refreshes
+    of the same files publish the same marts.customer_value, fit_id included. A failed attempt
+    gets a random id (it is never in the mart, and each attempt is its own row)."""
+    content = json.dumps([str(history_as_of), method, purchasers, repeat_purchasers,
+                          sorted((name, repr(float(value))) for name, value in parameters.items())])
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "c360:customer_value_fit:" + content))
+
+
 def gamma_gamma_sample(histories: pd.DataFrame) -> pd.DataFrame:
     """Repeat purchasers whose mean margin per repeat purchase is positive (the model's support)."""
     return histories[(histories["frequency"] > 0) & (histories["monetary_value"] > 0)]
@@ -71,7 +89,7 @@ def gamma_gamma_sample(histories: pd.DataFrame) -> pd.DataFrame:
 
 def fit_models(histories: pd.DataFrame, history_as_of: dt.date, *, method: str = "map",
                min_purchasers: int = 2) -> Fit:
-    """Fit BG/NBD on every purchaser's (frequency, recency, T) and Gamma-Gamma on the repeat
+    """Fit MBG/NBD on every purchaser's (frequency, recency, T) and Gamma-Gamma on the repeat
     purchasers' mean margin. Never raises: a failure is a Fit with status `failed` and a message.
 
     `histories`: customer_id, frequency, recency, T (days), monetary_value (see histories.py).
@@ -85,7 +103,9 @@ def fit_models(histories: pd.DataFrame, history_as_of: dt.date, *, method: str =
 
     def attempt(status: str, converged: bool, message: str, parameters: dict[str, float]) -> Fit:
         return Fit(
-            fit_id=str(uuid.uuid4()), history_as_of=history_as_of,
+            fit_id=fit_identity(history_as_of, method, purchasers, len(repeat), parameters)
+            if status == "ok" else str(uuid.uuid4()),
+            history_as_of=history_as_of,
             fitted_at=dt.datetime.now(dt.timezone.utc), method=method, status=status,
             purchasers=purchasers, repeat_purchasers=len(repeat), converged=converged,
             seconds=round(time.monotonic() - started, 3), message=message, parameters=parameters,
@@ -118,12 +138,12 @@ def fit_models(histories: pd.DataFrame, history_as_of: dt.date, *, method: str =
 def _fit_with_pymc_marketing(histories: pd.DataFrame, repeat: pd.DataFrame, method: str) -> tuple[dict, bool]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's refactor notice, PyTensor's BLAS advice
-        from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+        from pymc_marketing.clv import GammaGammaModel, ModifiedBetaGeoModel
 
         kwargs = {"progressbar": False}
         if method == "mcmc":
             kwargs.update(chains=2, cores=1, draws=500, tune=500, random_seed=0)
-        transactions = BetaGeoModel()
+        transactions = ModifiedBetaGeoModel()
         transactions.fit(histories[["customer_id", "frequency", "recency", "T"]], method=method, **kwargs)
         spend = GammaGammaModel()
         spend.fit(repeat[["customer_id", "frequency", "monetary_value"]], method=method, **kwargs)
@@ -141,24 +161,25 @@ def _fit_with_pymc_marketing(histories: pd.DataFrame, repeat: pd.DataFrame, meth
 
 
 def expected_purchases(parameters: dict[str, float], frequency, recency, age, future_t) -> np.ndarray:
-    """BG/NBD E[X(t) | x, t_x, T]: Fader, Hardie & Lee (2005) eq. 10, as PyMC-Marketing computes it."""
+    """MBG/NBD E[X(t) | x, t_x, T] (Batislam, Denizel & Filiztekin 2007, eq. 6), as PyMC-Marketing's
+    ModifiedBetaGeoModel.expected_purchases computes it."""
     r, alpha, a, b = (parameters[name] for name in BGNBD_PARAMETERS)
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age, future_t))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        numerator = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
-            r + x, b + x, a + b + x - 1, t / (alpha + T + t)
+        numerator = (a + b + x) / (a - 1) * (
+            1 - hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)) * ((alpha + T) / (alpha + t + T)) ** (r + x)
         )
-        numerator *= (a + b + x - 1) / (a - 1)
-        denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+        denominator = 1 + (a / (b + x)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
     return numerator / denominator
 
 
 def probability_alive(parameters: dict[str, float], frequency, recency, age) -> np.ndarray:
-    """BG/NBD P(alive | x, t_x, T) (Fader, Hardie & Lee 2008); 1 with no repeat purchase."""
+    """MBG/NBD P(alive | x, t_x, T) (Batislam et al. 2007, eq. 5): unlike plain BG/NBD, a customer
+    can drop out right after the first purchase, so one purchase long ago is not "alive for sure"."""
     r, alpha, a, b = (parameters[name] for name in BGNBD_PARAMETERS)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
-    log_div = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(a / (b + np.maximum(x, 1) - 1))
-    return np.where(x == 0, 1.0, expit(-log_div))
+    with np.errstate(over="ignore"):
+        return 1.0 / (1 + (a / (b + x)) * ((alpha + T) / (alpha + t_x)) ** (r + x))
 
 
 def expected_margin_per_purchase(parameters: dict[str, float], frequency, monetary_value) -> np.ndarray:
