@@ -47,6 +47,7 @@ DEFAULT_CLV_COST_PER_TICKET = 20.0  # help-desk cost of a year ÷ tickets of tha
 DEFAULT_CLV_REFERRAL_VALUE = 50.0  # margin from referred customers of a year ÷ promoters
 DEFAULT_CLV_DISCOUNT_RATE = 0.0  # annual; 0.0 as PyMC-Marketing's default
 DEFAULT_CLV_MIN_PURCHASERS = 50  # fewer purchasers than this: no fit (too little data)
+DEFAULT_CLV_HOLDOUT_DAYS = 180  # each refit is calibrated on a holdout of these last days (0: not)
 
 
 class SettingsError(ValueError):
@@ -73,6 +74,7 @@ class Settings:
     clv_referral_value_per_promoter: float = DEFAULT_CLV_REFERRAL_VALUE
     clv_discount_rate: float = DEFAULT_CLV_DISCOUNT_RATE
     clv_min_purchasers: int = DEFAULT_CLV_MIN_PURCHASERS
+    clv_holdout_days: int = DEFAULT_CLV_HOLDOUT_DAYS
 
     def __post_init__(self) -> None:
         validate(self)
@@ -153,7 +155,8 @@ def validate(settings: Settings) -> None:
     if settings.engine not in ENGINES:
         raise SettingsError(f"C360_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
     for name, value, least in (("C360_CLV_REFIT_DAYS", settings.clv_refit_days, 0),
-                               ("C360_CLV_MIN_PURCHASERS", settings.clv_min_purchasers, 2)):
+                               ("C360_CLV_MIN_PURCHASERS", settings.clv_min_purchasers, 2),
+                               ("C360_CLV_HOLDOUT_DAYS", settings.clv_holdout_days, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise SettingsError(f"{name} must be a whole number, {least} or more, got {value!r}")
     if settings.clv_fit_method not in CLV_FIT_METHODS:
@@ -222,6 +225,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clv_referral_value_per_promoter=number("C360_CLV_REFERRAL_VALUE_PER_PROMOTER", DEFAULT_CLV_REFERRAL_VALUE),
         clv_discount_rate=number("C360_CLV_DISCOUNT_RATE", DEFAULT_CLV_DISCOUNT_RATE),
         clv_min_purchasers=whole("C360_CLV_MIN_PURCHASERS", DEFAULT_CLV_MIN_PURCHASERS),
+        clv_holdout_days=whole("C360_CLV_HOLDOUT_DAYS", DEFAULT_CLV_HOLDOUT_DAYS),
     )
 
 

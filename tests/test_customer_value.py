@@ -244,3 +244,33 @@ def test_holdout_beats_the_naive_baseline(generated):
     assert abs(report["predicted_total"] - report["actual_total"]) <= 0.15 * report["actual_total"]
     buckets = {row["bucket"]: row for row in report["calibration"]}
     assert sum(row["customers"] for row in buckets.values()) == report["customers"]
+
+    # The refit of the first refresh kept the same holdout (180 days, every purchaser: fewer than the
+    # sample size) for the dashboard, under the fit that scores the mart.
+    kept = query(warehouse, "select * from ops.customer_value_calibration order by bucket_order")
+    assert {row["fit_id"] for row in kept} == {row["fit_id"] for row in _value_rows(warehouse).values()} - {None}
+    assert [row["bucket"] for row in kept] == [row["bucket"] for row in report["calibration"]]
+    for ours, theirs in zip(kept, report["calibration"]):
+        assert ours["customers"] == theirs["customers"]
+        for name in ("actual_mean", "predicted_mean", "naive_mean"):
+            assert ours[name] == pytest.approx(theirs[name], rel=1e-6), name
+    assert kept[0]["sample_customers"] == report["customers"]
+    assert kept[0]["mae_model"] == pytest.approx(report["mae_model"], rel=1e-6)
+    assert kept[0]["cutoff"].isoformat() == report["cutoff"]
+
+
+def test_the_calibration_sample_is_the_same_customers_whatever_the_row_order():
+    import datetime as dt
+
+    from dagster_project.defs.value.holdout import HoldoutData
+
+    histories = _histories([(f"c{i:02d}", i % 4, i % 4 * 10, 100 + i, 10.0) for i in range(40)])
+    actual = pd.DataFrame({"customer_id": histories["customer_id"], "actual": range(40)})
+    data = HoldoutData(dt.date(2026, 6, 30), dt.date(2026, 1, 1), histories, actual)
+    shuffled = HoldoutData(data.as_of, data.cutoff, histories.sample(frac=1, random_state=3),
+                           actual.sample(frac=1, random_state=4))
+    chosen = data.sample(12)
+    assert len(chosen.histories) == 12
+    assert set(chosen.histories["customer_id"]) == set(shuffled.sample(12).histories["customer_id"])
+    assert set(chosen.actual["customer_id"]) == set(chosen.histories["customer_id"])
+    assert data.sample(40) is data  # no fewer than asked: the whole set

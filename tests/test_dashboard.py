@@ -26,7 +26,7 @@ SCREENSHOT = ROOT / "tests" / "output" / "dashboard.png"
 MIN_RESPONSES = 3
 CHARTS = ["chart-retention-by-tier", "chart-monthly-revenue", "chart-cohort-retention", "chart-satisfaction-trend",
           "chart-repeat-by-csat", "chart-share-of-wallet", "chart-category-affinity", "chart-lifecycle",
-          "chart-revenue-pareto"]
+          "chart-revenue-pareto", "chart-value-segments", "chart-value-calibration"]
 
 
 @pytest.fixture(scope="module")
@@ -363,3 +363,37 @@ def test_a_refresh_whose_dashboard_fails_says_the_mart_is_published_and_fails(tm
     assert "step warehouse__dashboard failed" in refresh.output, refresh.output
     assert query(warehouse, "select count(*) as n from marts.customer_360")[0]["n"] > 0
     assert not warehouse.with_name(DASHBOARD_FILE).exists()
+
+
+def test_the_value_charts_show_the_mart_and_the_calibration_of_the_fit_in_use(demo):
+    """Value segments are marts.customer_value's segments with their summed 365-day values; the
+    calibration is the one kept with the fit that scores the mart."""
+    warehouse, _ = demo
+    with data.published(warehouse) as con:
+        segments = data.value_segments(con)
+        calibration = data.value_calibration(con)
+    rows = query(warehouse, "select * from marts.customer_value")
+    by_segment: dict[str, list[dict]] = {}
+    for row in rows:
+        by_segment.setdefault(row["value_segment"] or "not scored", []).append(row)
+    assert [s.segment for s in segments] == [s for s in ("top", "middle", "bottom", "prospect") if s in by_segment]
+    for s in segments:
+        members = by_segment[s.segment]
+        assert s.customers == len(members)
+        if s.segment == "prospect":
+            assert s.value_365d is None
+        else:
+            assert s.value_365d == pytest.approx(sum(r["customer_value_365d"] for r in members))
+            assert s.value_365d == pytest.approx(s.margin_365d - s.service_cost_365d + s.referral_value_365d)
+    top, bottom = segments[0], segments[2]
+    assert top.value_365d / top.customers > bottom.value_365d / bottom.customers
+    fit_ids = {r["fit_id"] for r in rows} - {None}
+    assert fit_ids == {calibration.fit_id}
+    kept = query(warehouse, "select * from ops.customer_value_calibration where fit_id = ? order by bucket_order",
+                 [calibration.fit_id])
+    assert kept and [b["bucket"] for b in calibration.buckets] == [k["bucket"] for k in kept]
+    assert sum(b["customers"] for b in calibration.buckets) == calibration.customers
+    assert calibration.cutoff == kept[0]["history_as_of"] - dt.timedelta(days=calibration.holdout_days)
+    figure = figures.value_calibration(calibration)
+    assert [t.name for t in figure.data] == ["actual", "model (MBG/NBD)", "naive: past rate repeated"]
+    assert list(figure.data[1].y) == [b["predicted_mean"] for b in calibration.buckets]

@@ -75,7 +75,7 @@ def test_the_dagster_resource_carries_every_setting(tmp_path):
                         timezone="Asia/Shanghai", phone_region="DE", freshness_days=5, memory_limit="1GB",
                         dagster_home=tmp_path / "dh", dbt_target_path=tmp_path / "t", clv_refit_days=3,
                         clv_fit_method="mcmc", clv_cost_per_ticket=12.5, clv_referral_value_per_promoter=80.0,
-                        clv_discount_rate=0.08, clv_min_purchasers=200)
+                        clv_discount_rate=0.08, clv_min_purchasers=200, clv_holdout_days=90)
     resource = C360Resource.from_settings(settings, full_refresh=True)
     assert resource.settings() == settings
     assert resource.full_refresh is True
@@ -92,6 +92,7 @@ def test_the_dagster_resource_carries_every_setting(tmp_path):
     ("C360_FRESHNESS_DAYS", "two", "C360_FRESHNESS_DAYS must be a whole number of days"),
     ("C360_CLV_REFIT_DAYS", "-1", "C360_CLV_REFIT_DAYS must be a whole number, got '-1'"),
     ("C360_CLV_MIN_PURCHASERS", "1", "C360_CLV_MIN_PURCHASERS must be a whole number, 2 or more, got 1"),
+    ("C360_CLV_HOLDOUT_DAYS", "-30", "C360_CLV_HOLDOUT_DAYS must be a whole number, got '-30'"),
     ("C360_CLV_FIT_METHOD", "guess", "C360_CLV_FIT_METHOD must be one of map, mcmc, got 'guess'"),
     ("C360_CLV_COST_PER_TICKET", "ten", "C360_CLV_COST_PER_TICKET must be a number, 0 or more, got 'ten'"),
     ("C360_CLV_REFERRAL_VALUE_PER_PROMOTER", "-5", "C360_CLV_REFERRAL_VALUE_PER_PROMOTER must be a number, 0 or more"),

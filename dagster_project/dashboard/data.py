@@ -357,3 +357,65 @@ def customers_to_call(con: duckdb.DuckDBPyConnection, limit: int = 15) -> tuple[
         order by net_revenue_12m desc nulls last, customer_id limit ?
     """, [limit])
     return total, rows
+
+
+VALUE_SEGMENTS = ("top", "middle", "bottom", "prospect")
+
+
+@dataclass(frozen=True)
+class ValueSegment:
+    segment: str  # top | middle | bottom | prospect | "not scored" (a purchaser without a usable fit)
+    customers: int
+    value_365d: float | None  # sum of customer_value_365d (None for prospects and unscored purchasers)
+    margin_365d: float | None
+    service_cost_365d: float | None
+    referral_value_365d: float | None
+    expected_purchases_365d: float | None
+
+
+def value_segments(con: duckdb.DuckDBPyConnection) -> list[ValueSegment]:
+    """marts.customer_value by value_segment, in the order top, middle, bottom, prospect; sums of
+    the 365-day columns (a segment's total is what its customers are expected to be worth)."""
+    found = {r["segment"]: r for r in _rows(con, """
+        select coalesce(value_segment, 'not scored') as segment, count(*) as customers,
+               sum(customer_value_365d) as value_365d, sum(expected_margin_365d) as margin_365d,
+               sum(expected_service_cost_365d) as service_cost_365d, sum(referral_value_365d) as referral_value_365d,
+               sum(expected_purchases_365d) as expected_purchases_365d
+        from marts.customer_value group by 1
+    """)}
+    order = [*VALUE_SEGMENTS, *sorted(set(found) - set(VALUE_SEGMENTS))]
+    return [ValueSegment(s, found[s]["customers"], found[s]["value_365d"], found[s]["margin_365d"],
+                         found[s]["service_cost_365d"], found[s]["referral_value_365d"],
+                         found[s]["expected_purchases_365d"]) for s in order if s in found]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    fit_id: str | None  # the fit in use (marts.customer_value.fit_id); None: no usable fit
+    cutoff: dt.date | None
+    holdout_days: int | None
+    customers: int | None
+    mae_model: float | None
+    mae_naive: float | None
+    actual_total: float | None
+    predicted_total: float | None
+    buckets: list[dict]  # bucket, customers, actual_mean, predicted_mean, naive_mean, in bucket order
+
+
+def value_calibration(con: duckdb.DuckDBPyConnection) -> Calibration:
+    """The holdout calibration kept with the refit whose fit scores the mart (ops.customer_value_calibration);
+    no buckets when that refit kept none (C360_CLV_HOLDOUT_DAYS 0, a failed holdout fit) or no fit is in use."""
+    fit_ids = [f for (f,) in con.execute(
+        "select distinct fit_id from marts.customer_value where fit_id is not null").fetchall()]
+    fit_id = fit_ids[0] if fit_ids else None
+    kept = con.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
+                       "and table_name = 'customer_value_calibration'").fetchone()[0]
+    rows = _rows(con, """
+        select * from ops.customer_value_calibration where fit_id = ? order by bucket_order
+    """, [fit_id]) if fit_id and kept else []
+    first = rows[0] if rows else {}
+    return Calibration(fit_id, first.get("cutoff"), first.get("holdout_days"), first.get("sample_customers"),
+                       first.get("mae_model"), first.get("mae_naive"), first.get("actual_total"),
+                       first.get("predicted_total"),
+                       [{k: r[k] for k in ("bucket", "customers", "actual_mean", "predicted_mean", "naive_mean")}
+                        for r in rows])

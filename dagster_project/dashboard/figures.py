@@ -233,3 +233,59 @@ def revenue_pareto(pareto: data.Pareto) -> go.Figure:
     fig.update_xaxes(title="share of purchasers, largest 12-month revenue first", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(title="share of 12-month revenue", ticksuffix="%", range=[0, 105])
     return fig if n and not math.isclose(total, 0.0) else _empty(fig, "no revenue in the last 365 days")
+
+
+VALUE_COLORS = {"top": "#2ca02c", "middle": BLUE, "bottom": "#ff7f0e", "prospect": "#c7c7c7", "not scored": GREY}
+
+
+def value_segments(segments: list[data.ValueSegment]) -> go.Figure:
+    """Customers per value segment (left) and the segment's expected value of the next 365 days (right)."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
+                        subplot_titles=("customers", "expected customer value, next 365 days"))
+    names = [s.segment for s in segments]
+    colors = [VALUE_COLORS.get(s.segment, GREY) for s in segments]
+    total = sum(s.customers for s in segments)
+    fig.add_bar(x=names, y=[s.customers for s in segments], marker_color=colors, showlegend=False,
+                text=[f"{s.customers:,} ({100 * s.customers / total:.0f}%)" if total else "0" for s in segments],
+                textposition="outside", hovertemplate=f"%{{x}}: %{{y:,}} of {total:,} customers<extra></extra>",
+                row=1, col=1)
+    scored = [s for s in segments if s.value_365d is not None]
+    fig.add_bar(x=[s.segment for s in scored], y=[s.value_365d for s in scored],
+                marker_color=[VALUE_COLORS.get(s.segment, GREY) for s in scored], showlegend=False,
+                customdata=[[s.customers, s.margin_365d, s.service_cost_365d, s.referral_value_365d,
+                             s.expected_purchases_365d] for s in scored],
+                hovertemplate="%{x}: %{y:,.2f} from %{customdata[0]:,} customers<br>= margin %{customdata[1]:,.2f} "
+                              "− service cost %{customdata[2]:,.2f} + referrals %{customdata[3]:,.2f}<br>"
+                              "%{customdata[4]:,.1f} expected purchases<extra></extra>", row=1, col=2)
+    fig.update_layout(**LAYOUT)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, max([s.customers for s in segments] + [1]) * 1.2], row=1, col=1)
+    fig.update_annotations(font_size=12)
+    return fig if segments else _empty(fig, "no customer yet")
+
+
+def value_calibration(calibration: data.Calibration) -> go.Figure:
+    """The holdout's mean purchases per customer by past frequency: what happened, the model, the
+    naive baseline; the closer the model's line to the bars, the better calibrated."""
+    fig = go.Figure()
+    rows = calibration.buckets
+    x = [r["bucket"] for r in rows]
+    custom = [[r["customers"]] for r in rows]
+    fig.add_bar(x=x, y=[r["actual_mean"] for r in rows], name="actual", marker_color="#c6dbef", customdata=custom,
+                hovertemplate="past frequency %{x}: %{y:.3f} purchases per customer, as they happened "
+                              "(%{customdata[0]:,} customers)<extra></extra>")
+    for name, key, color, dash in (("model (MBG/NBD)", "predicted_mean", BLUE, "solid"),
+                                   ("naive: past rate repeated", "naive_mean", "#ff7f0e", "dot")):
+        fig.add_scatter(x=x, y=[r[key] for r in rows], name=name, mode="lines+markers", customdata=custom,
+                        line=dict(color=color, width=2, dash=dash),
+                        hovertemplate=f"past frequency %{{x}}: {name} %{{y:.3f}} purchases per customer "
+                                      f"(%{{customdata[0]:,}} customers)<extra></extra>")
+    fig.update_layout(**LAYOUT)
+    fig.update_xaxes(title="repeat purchases up to the cut-off (frequency)", type="category")
+    fig.update_yaxes(title="purchases per customer in the holdout", rangemode="tozero")
+    if rows:
+        return fig
+    why = ("no customer-value fit in use" if calibration.fit_id is None
+           else "no holdout calibration kept with the fit in use (C360_CLV_HOLDOUT_DAYS 0, too little history "
+                "before the cut-off, or the holdout fit failed)")
+    return _empty(fig, why)

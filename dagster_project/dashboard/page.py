@@ -110,6 +110,7 @@ def charts(con, semantic: SemanticNumbers, min_responses: int) -> list[Chart]:
     """Every chart of the page, in order, from the published file and the semantic layer."""
     pareto = data.revenue_pareto(con)
     share = pareto.top_20pct_share
+    calibration = data.value_calibration(con)
     return [
         Chart("retention-by-tier", "Retention by tier and year",
               "Bars per year, gold against standard: the higher, the more customers came back; n is the "
@@ -141,7 +142,22 @@ def charts(con, semantic: SemanticNumbers, min_responses: int) -> list[Chart]:
         Chart("revenue-pareto", "Revenue concentration (Pareto)",
               "Purchasers ranked by 12-month revenue: the red point is the share of revenue from the top 20%"
               + (f" ({share:.0f}%)." if share is not None else "."), figures.revenue_pareto(pareto), wide=True),
+        Chart("value-segments", "Customer value segments",
+              "Purchasers by expected value of the next 365 days (margin − service cost + referrals): the top "
+              "20%, the middle and the bottom 20%; prospects have not bought yet. Hover for the parts.",
+              figures.value_segments(data.value_segments(con))),
+        Chart("value-calibration", "Customer value model: holdout calibration",
+              _calibration_guide(calibration), figures.value_calibration(calibration)),
     ]
+
+
+def _calibration_guide(c: data.Calibration) -> str:
+    if not c.buckets:
+        return "How well the purchase model predicted a held-out period, by past repeat purchases."
+    return (f"Refitted on purchases up to {c.cutoff}, then predicted the next {c.holdout_days} days for "
+            f"{c.customers:,} purchasers: bars are what they bought, lines the model and a naive baseline. "
+            f"Total predicted {c.predicted_total:,.0f} vs actual {c.actual_total:,.0f}; mean absolute error "
+            f"per customer {c.mae_model:.3f} (naive {c.mae_naive:.3f}).")
 
 
 CSS = """

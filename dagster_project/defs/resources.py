@@ -36,6 +36,7 @@ class C360Resource(dg.ConfigurableResource):
     clv_referral_value_per_promoter: float
     clv_discount_rate: float
     clv_min_purchasers: int
+    clv_holdout_days: int
     full_refresh: bool = False  # rebuild the incremental models from the whole raw layer
 
     @classmethod

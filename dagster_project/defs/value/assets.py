@@ -17,11 +17,16 @@ from dagster_dbt import get_asset_key_for_model
 from ...settings import Settings
 from ...warehouse import work_connection
 from ..resources import C360Resource
-from .histories import ensure_fits_table, purchase_histories, record_fit, usable_fit, write_scores, as_of_date
+from .histories import (as_of_date, ensure_fits_table, purchase_histories, record_calibration, record_fit,
+                        usable_fit, write_scores)
+from .holdout import HoldoutReport, read_holdout_data, run_holdout
 from .model import Fit, fit_models, score
 
 CUSTOMER_VALUE_SCORES_KEY = dg.AssetKey(["value", "customer_value_scores"])  # the dbt source's key
 FIT_CHECK = "customer_value_fit_in_use"
+# The refit's holdout calibration compares at most this many purchasers (a fixed sample): enough
+# for the calibration table's buckets, and a second fit of seconds at any number of customers.
+CALIBRATION_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class ValueRun:
     fit: Fit | None  # the fit that scored (None: no usable fit, values null)
     attempt: Fit | None  # the fit attempted in this run, if any
     refit_reason: str = ""
+    calibration: HoldoutReport | None = None  # the holdout of this run's refit, if it ran
 
     @property
     def warning(self) -> str:
@@ -64,7 +70,7 @@ def refresh_customer_value(settings: Settings, *, full_refresh: bool, log=lambda
         histories = purchase_histories(con, as_of)
         fit = usable_fit(con, as_of)
         reason = refit_reason(fit, as_of, settings.clv_refit_days, full_refresh)
-        attempt = None
+        attempt = calibration = None
         if reason:
             log(f"fitting BG/NBD and Gamma-Gamma ({settings.clv_fit_method}) on {len(histories)} purchaser(s): {reason}")
             attempt = fit_models(histories, as_of, method=settings.clv_fit_method,
@@ -72,12 +78,37 @@ def refresh_customer_value(settings: Settings, *, full_refresh: bool, log=lambda
             record_fit(con, attempt)
             if attempt.usable:
                 fit = attempt
+                calibration = calibrate(con, settings, attempt, log)
         scores = (score(histories, fit.parameters, annual_discount_rate=settings.clv_discount_rate)
                   if fit is not None else score_columns_only())
         con.execute("begin")
         write_scores(con, scores, fit.fit_id if fit else None)
         con.execute("commit")
-    return ValueRun(as_of=as_of, scored=len(scores), fit=fit, attempt=attempt, refit_reason=reason)
+    return ValueRun(as_of=as_of, scored=len(scores), fit=fit, attempt=attempt, refit_reason=reason,
+                    calibration=calibration)
+
+
+def calibrate(con, settings: Settings, fit: Fit, log) -> HoldoutReport | None:
+    """The refit's holdout (as `c360 validate-value`, on a fixed sample of at most
+    CALIBRATION_SAMPLE purchasers), kept in ops.customer_value_calibration for the dashboard.
+    Not run with C360_CLV_HOLDOUT_DAYS 0 or without purchases before the cut-off; a holdout fit that
+    fails is logged and keeps nothing (it never touches the fit in use)."""
+    if settings.clv_holdout_days == 0:
+        return None
+    data = read_holdout_data(con, settings.clv_holdout_days)
+    if data.histories.empty:
+        log(f"calibration: no purchase up to {data.cutoff} (C360_CLV_HOLDOUT_DAYS {settings.clv_holdout_days})")
+        return None
+    data = data.sample(CALIBRATION_SAMPLE)
+    report = run_holdout(data, method="map", min_purchasers=settings.clv_min_purchasers)
+    if not report.fit.usable:
+        log(f"calibration: the holdout fit up to {data.cutoff} failed ({report.fit.message}); no calibration kept")
+        return report
+    record_calibration(con, fit.fit_id, fit.history_as_of, report)
+    log(f"calibration: {report.customers} purchaser(s) up to {report.cutoff}, purchases in the "
+        f"{report.holdout_days} days after: predicted {report.predicted_total:.0f}, actual {report.actual_total:.0f}; "
+        f"MAE {report.mae_model:.3f} (naive {report.mae_naive:.3f})")
+    return report
 
 
 def score_columns_only() -> pd.DataFrame:
@@ -102,9 +133,28 @@ def _metadata(run: ValueRun) -> dict:
         })
         if fit.message:
             metadata[f"{label}.message"] = fit.message
+    report = run.calibration
+    if report is not None and report.fit.usable:
+        metadata.update({
+            "calibration.cutoff": str(report.cutoff), "calibration.customers": report.customers,
+            "calibration.mae_model": report.mae_model, "calibration.mae_naive": report.mae_naive,
+            "calibration.predicted_total": report.predicted_total, "calibration.actual_total": report.actual_total,
+            "calibration.table": dg.MetadataValue.md(_markdown_table(report.calibration)),
+        })
+    elif report is not None:
+        metadata["calibration.message"] = report.fit.message
     if run.warning:
         metadata["warning"] = run.warning
     return metadata
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(value) -> str:
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
 
 
 def build_customer_value_asset(dbt_assets: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:

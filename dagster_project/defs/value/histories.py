@@ -18,6 +18,7 @@ from .model import BGNBD_PARAMETERS, GAMMA_GAMMA_PARAMETERS, Fit
 PURCHASE_DATES = "intermediate.int_purchases_aggregated_to_customer_dates"
 AS_OF = "intermediate.int_as_of_date_resolved"
 FITS = "ops.customer_value_fits"
+CALIBRATION = "ops.customer_value_calibration"
 SCORES = "value.customer_value_scores"
 
 FITS_DDL = f"""
@@ -92,13 +93,72 @@ def purchases_between(con: duckdb.DuckDBPyConnection, after: dt.date, through: d
     ).df()
 
 
+CALIBRATION_DDL = f"""
+create table if not exists {CALIBRATION} (
+    fit_id varchar not null,
+    history_as_of date not null,
+    cutoff date not null,
+    holdout_days integer not null,
+    sample_customers bigint not null,
+    mae_model double not null,
+    mae_naive double not null,
+    actual_total double not null,
+    predicted_total double not null,
+    naive_total double not null,
+    bucket_order integer not null,
+    bucket varchar not null,
+    customers bigint not null,
+    actual_mean double not null,
+    predicted_mean double not null,
+    naive_mean double not null,
+    primary key (fit_id, bucket)
+)
+"""
+CALIBRATION_COMMENTS = {
+    None: "Holdout calibration of each refit (C360_CLV_HOLDOUT_DAYS): the models fitted again on the purchases "
+          "up to cutoff = history_as_of - holdout_days, on a fixed sample of those purchasers, predicting "
+          "their purchase dates in (cutoff, history_as_of]; one row per past-frequency bucket, beside a naive "
+          "baseline (each customer repeats their past purchase rate). The dashboard draws the rows of the fit in use.",
+    "fit_id": "The refit (ops.customer_value_fits) this calibration accompanies.",
+    "sample_customers": "Purchasers up to the cut-off in the comparison (at most CALIBRATION_SAMPLE, chosen by a hash "
+                        "of customer_id, so the same customers every time).",
+    "mae_model": "Mean absolute error per customer of the model's predicted purchases in the holdout.",
+    "mae_naive": "The same for the naive baseline.",
+    "bucket": "Past repeat purchases up to the cut-off (frequency): 0, 1, 2, 3-4, 5-9, 10+.",
+    "actual_mean": "Mean purchase dates per customer of the bucket in the holdout, as they happened.",
+    "predicted_mean": "The model's mean predicted purchases per customer of the bucket.",
+    "naive_mean": "The naive baseline's mean per customer of the bucket.",
+}
+
+
 def ensure_fits_table(con: duckdb.DuckDBPyConnection) -> None:
+    """ops.customer_value_fits and ops.customer_value_calibration, with their comments."""
     con.execute("create schema if not exists ops")
-    con.execute(FITS_DDL)
-    con.execute(f"comment on table {FITS} is '{FITS_COMMENTS[None]}'")
-    for column, text in FITS_COMMENTS.items():
-        if column:
-            con.execute(f"comment on column {FITS}.{column} is '{text}'")
+    for table, ddl, comments in ((FITS, FITS_DDL, FITS_COMMENTS), (CALIBRATION, CALIBRATION_DDL, CALIBRATION_COMMENTS)):
+        con.execute(ddl)
+        con.execute(f"comment on table {table} is {_sql_text(comments[None])}")
+        for column, text in comments.items():
+            if column:
+                con.execute(f"comment on column {table}.{column} is {_sql_text(text)}")
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def record_calibration(con: duckdb.DuckDBPyConnection, fit_id: str, history_as_of: dt.date, report) -> int:
+    """Keep a holdout report (holdout.HoldoutReport) as the calibration of fit `fit_id`; a refit
+    that found the same fit again replaces its rows. Returns the rows written."""
+    rows = [
+        [fit_id, history_as_of, report.cutoff, report.holdout_days, report.customers, report.mae_model,
+         report.mae_naive, report.actual_total, report.predicted_total, report.naive_total, order, row.bucket,
+         int(row.customers), float(row.actual_mean), float(row.predicted_mean), float(row.naive_mean)]
+        for order, row in enumerate(report.calibration.itertuples())
+    ]
+    con.execute(f"delete from {CALIBRATION} where fit_id = ?", [fit_id])
+    if rows:
+        con.executemany(f"insert into {CALIBRATION} values ({', '.join('?' for _ in rows[0])})", rows)
+    return len(rows)
 
 
 def record_fit(con: duckdb.DuckDBPyConnection, fit: Fit) -> None:

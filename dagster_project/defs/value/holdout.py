@@ -70,6 +70,16 @@ class HoldoutData:
     histories: pd.DataFrame  # purchase_histories up to the cut-off
     actual: pd.DataFrame  # customer_id, actual: purchase dates in (cut-off, D]
 
+    def sample(self, limit: int) -> HoldoutData:
+        """At most `limit` of the cut-off's purchasers, the same ones every time: those with the
+        smallest hash of customer_id (pandas' fixed-key hash), whatever the order of the rows."""
+        if len(self.histories) <= limit:
+            return self
+        hashes = pd.util.hash_pandas_object(self.histories["customer_id"], index=False).to_numpy()
+        chosen = self.histories.iloc[np.sort(np.argsort(hashes, kind="stable")[:limit])]
+        actual = self.actual[self.actual["customer_id"].isin(chosen["customer_id"])]
+        return HoldoutData(self.as_of, self.cutoff, chosen.reset_index(drop=True), actual.reset_index(drop=True))
+
 
 def read_holdout_data(con: duckdb.DuckDBPyConnection, holdout_days: int) -> HoldoutData:
     as_of = as_of_date(con)
