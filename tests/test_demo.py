@@ -3,6 +3,7 @@ linked to a customer or listed as unmatched with a reason, and the match rates a
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,14 @@ import pytest
 from dagster_project.instance import dagster_instance
 from dagster_project.settings import child_environment, load_settings
 
-from .conftest import C360, ROOT, query, rows_by, run_refresh
+from .conftest import C360, ROOT, query, refresh_env, rows_by, run_refresh
 from .test_settings import duckdb_reports
 
 DEMO = ROOT / "seeds" / "demo"
+# The demo's orphan order lines: of a product whose only row is quarantined, and of unknown orders.
+PRODUCT_CHECK = "relationships_stg_sales__order_lines_product_id__product_id__ref_stg_sales__products_"
+ORDER_CHECK = "relationships_stg_sales__order_lines_order_id__order_id__ref_stg_sales__orders_"
+ORPHAN_FINDINGS = {PRODUCT_CHECK: 133, ORDER_CHECK: 10}
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +161,44 @@ def test_a_second_refresh_of_the_same_warehouse_reuses_the_dbt_parse(demo):
     log = (run_folder / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log  # "no changes found, skipping parsing"
+    # No new extract, yet the demo's orphan order lines are still there: the scoped tests say so
+    # again with the whole count, and the findings stay open since the first refresh.
+    for check, rows in ORPHAN_FINDINGS.items():
+        assert f"{check} did not pass: {rows} failing row(s)" in again.output
+    findings = rows_by(query(warehouse, "select * from ops.data_quality_findings"), "check_name")
+    assert {name: f["failing_rows"] for name, f in findings.items()} == ORPHAN_FINDINGS
+    assert all(f["first_seen_at"] < f["last_seen_at"] for f in findings.values())
+
+
+def test_an_open_finding_stays_until_the_data_is_fixed(demo, tmp_path):
+    """The 133 demo order lines of product P0001, whose only product row was quarantined (list price
+    `1O.00`), are an open finding in ops.data_quality_findings and `c360 report`, until a corrected
+    product extract arrives; then that finding closes and the other stays."""
+    warehouse, first_output = demo
+    for check, rows in ORPHAN_FINDINGS.items():
+        assert f"{check} did not pass: {rows} failing row(s)" in first_output
+    report = subprocess.run([str(C360), "report"], cwd=ROOT, env=refresh_env(DEMO, warehouse),
+                            capture_output=True, text=True)
+    assert "Open data-quality findings (2;" in report.stdout
+    assert f"{PRODUCT_CHECK}: 133 row(s), open since" in report.stdout
+    opened = rows_by(query(warehouse, "select * from ops.data_quality_findings"), "check_name")
+
+    sources, copy = tmp_path / "sources", tmp_path / "warehouse"
+    shutil.copytree(DEMO, sources)
+    shutil.copytree(warehouse.parent, copy)
+    (sources / "sales" / "products_2026-06-30.csv").write_text(
+        "product_id,product_name,category,unit_cost,list_price,updated_at\n"
+        "P0001,Yunnan Arabica Beans 250g,Coffee,28.44,40.00,2026-06-30T08:00:00\n")
+    fixed = run_refresh(sources, copy / warehouse.name)
+    assert fixed.returncode == 0, fixed.output
+    assert PRODUCT_CHECK not in fixed.output
+    assert f"{ORDER_CHECK} did not pass: 10 failing row(s)" in fixed.output
+    still = rows_by(query(copy / warehouse.name, "select * from ops.data_quality_findings"), "check_name")
+    assert list(still) == [ORDER_CHECK]
+    assert still[ORDER_CHECK]["first_seen_at"] == opened[ORDER_CHECK]["first_seen_at"]
+    report = subprocess.run([str(C360), "report"], cwd=ROOT, env=refresh_env(sources, copy / warehouse.name),
+                            capture_output=True, text=True)
+    assert "Open data-quality findings (1;" in report.stdout and PRODUCT_CHECK not in report.stdout
 
 
 def test_a_refresh_from_an_explicit_settings_object_publishes_the_same_mart_as_the_cli(demo, tmp_path, monkeypatch):

@@ -155,7 +155,8 @@ def test_the_last_refresh_merged_into_the_kept_staging_tables(refreshed):
 
 def test_every_refresh_that_passed_validated_the_kept_staging_rows_through_its_newest_file(refreshed):
     """The watermark that scopes the key tests of the next incremental refresh to new rows
-    (dbt/macros/incremental_tests.sql) stands at the newest file of each base model."""
+    (dbt/macros/incremental_tests.sql) stands at the newest file of each base model whose scoped
+    tests passed, and below it for one whose scoped tests found rows (an open finding)."""
     for warehouse in (refreshed["incremental"], refreshed["full"]):
         con = duckdb.connect(str(_work_file(warehouse)), read_only=True)
         try:
@@ -167,9 +168,26 @@ def test_every_refresh_that_passed_validated_the_kept_staging_rows_through_its_n
                 model: con.execute(f"select max(_file_id) from staging.{model}").fetchone()[0]
                 for model in INCREMENTAL_BASE_MODELS
             }
+            # a base model whose scoped (key and relationship) tests warn keeps its watermark: the
+            # rows are tested again until the data is fixed
+            open_findings = {model for (model,) in con.execute(
+                "select tested_model from ops.data_quality_findings "
+                "where check_name like 'relationships_%' or check_name like 'unique_%'").fetchall()}
         finally:
             con.close()
-        assert validated == newest, warehouse
+        held = {model for model in INCREMENTAL_BASE_MODELS if _staging_model(model) in open_findings}
+        assert {m: v for m, v in validated.items() if m not in held} == {
+            m: v for m, v in newest.items() if m not in held}, warehouse
+        for model in held:
+            assert validated.get(model, -1) < newest[model], (warehouse, model)
+
+
+def _staging_model(base_model: str) -> str:
+    """base_sales__order_lines_latest -> stg_sales__order_lines: the model its scoped tests test."""
+    name = base_model.removeprefix("base_")
+    for suffix in ("_latest", "_first_received"):
+        name = name.removesuffix(suffix)
+    return "stg_" + name
 
 
 def test_full_refresh_flag_passes_through_to_dbt_build(tmp_path):

@@ -37,6 +37,8 @@ def run_report(args: argparse.Namespace) -> int:
                 "from audit.identity_match_rates order by 1"
             ).fetchall():
                 print(f"  {source:<10} {matched}/{records} matched ({rate:.1%})")
+        if ("ops", "data_quality_findings") in tables:
+            _print_data_quality_findings(con)
         if {("marts", "customer_value"), ("ops", "customer_value_fits")} <= set(tables):
             _print_customer_value(con)
     finally:
@@ -48,6 +50,22 @@ def run_report(args: argparse.Namespace) -> int:
         "\nDagster UI: make ui   (then open http://localhost:3000)"
     )
     return 0
+
+
+def _print_data_quality_findings(con: duckdb.DuckDBPyConnection) -> None:
+    """Warnings still true of the data (ops.data_quality_findings): what, how many rows, since when."""
+    findings = con.execute(
+        "select tested_model, check_name, failing_rows, first_seen_at, last_seen_at, description "
+        "from ops.data_quality_findings order by tested_model, check_name"
+    ).fetchall()
+    if not findings:
+        print("Open data-quality findings: none")
+        return
+    print(f"Open data-quality findings ({len(findings)}; warnings that stay until the data is fixed):")
+    for model, check, rows, first_seen, last_seen, description in findings:
+        about = f" ({description})" if description and description != check else ""
+        print(f"  {model}: {check}{about}: {rows} row(s), open since {first_seen:%Y-%m-%d %H:%M}, "
+              f"last seen {last_seen:%Y-%m-%d %H:%M}")
 
 
 def _print_customer_value(con: duckdb.DuckDBPyConnection) -> None:

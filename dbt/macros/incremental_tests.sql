@@ -14,8 +14,9 @@
   (one row per key, delete+insert on the key) guarantees the rest.
 
   "Validated" is a file id watermark per base model, advanced by the on-run-end hook only after
-  a run in which every node succeeded and every scoped test of that base model ran. A run whose
-  tests fail leaves the watermark where it was, so the next refresh tests those rows again.
+  a run in which every node succeeded and every scoped test of that base model ran and passed. A
+  run whose tests fail, or whose scoped tests of that base model warn, leaves the watermark where
+  it was, so the next refresh tests those rows again.
   A full refresh, or a warehouse without a watermark yet, tests whole tables.
   Row-wise tests (not_null, accepted_values, ranges) stay unscoped: they are cheap scans and
   they guard the kept state too.
@@ -107,10 +108,15 @@
     {{ exceptions.raise_compiler_error('base_model names no model: ' ~ model_name) }}
 {%- endmacro %}
 
-{#- on-run-end: SQL advancing the watermark of each base model whose scoped tests all ran in a run that passed. -#}
+{#- on-run-end: SQL advancing the watermark of each base model whose scoped tests all ran and
+    passed in a run that passed. A scoped test that warns (found rows, severity warn) keeps its base
+    model's watermark, so the next refresh tests those rows again and reports the finding with its
+    whole count until the data is fixed (see data_quality_findings.sql), never `WARN=0` over rows
+    that are still wrong. -#}
 {% macro record_validated_file_ids(results) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set ran = results | map(attribute='node') | map(attribute='unique_id') | list -%}
+    {%- set ran = results | selectattr('status', 'in', ['success', 'pass', 'no-op'])
+                          | map(attribute='node') | map(attribute='unique_id') | list -%}
     {%- for result in results -%}
         {#- no-op: a node dbt does not run, such as the dashboard exposure -#}
         {%- if result.status not in ['success', 'pass', 'warn', 'no-op'] -%}{{ return('') }}{%- endif -%}

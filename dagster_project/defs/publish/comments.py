@@ -14,6 +14,11 @@ import duckdb
 
 # The published ops tables are the refresh's own, not dbt models: their descriptions live here.
 OPS_TABLE_COMMENTS = {
+    ("ops", "data_quality_findings"): (
+        "Open data-quality findings: one row per warn-severity dbt test that found rows the last time it "
+        "ran (check_name, tested_model, failing_rows), open since first_seen_at, last seen at last_seen_at; "
+        "removed when the test passes. Kept by the on-run-end hook (dbt/macros/data_quality_findings.sql)."
+    ),
     ("ops", "loaded_files"): (
         "One row per source extract loaded into the raw layer: system, entity, file name, extract "
         "date, size, sha256, rows read and quarantined, unknown extra columns (schema drift), when "

@@ -31,7 +31,7 @@ PUBLISHED_MART_KEY = dg.AssetKey(["warehouse", "published_mart"])
 PUBLISHED_SCHEMAS = ("marts", "audit")
 # Operational tables copied too, so a steward can see what was loaded, quarantined and rejected.
 PUBLISHED_OPS_TABLES = ("loaded_files", "rejected_files", "match_rate_history", "quarantined_rows",
-                        "customer_value_fits", "customer_value_calibration")
+                        "customer_value_fits", "customer_value_calibration", "data_quality_findings")
 # Published tables written in this order, so that DuckDB's row-group min/max statistics let a
 # one-customer lookup read a single row group instead of scanning the table.
 PUBLISHED_ORDER = {
