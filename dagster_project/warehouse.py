@@ -102,3 +102,6 @@ def remove_stale_publish_files(settings: Settings) -> list[Path]:
     return removed
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for statements that take no prepared parameter (COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
+from ...warehouse import sql_literal
+
 
 # The published ops tables are the refresh's own, not dbt models: their descriptions live here.
 OPS_TABLE_COMMENTS = {
@@ -46,10 +48,6 @@ OPS_TABLE_COMMENTS = {
 }
 
 
-def _literal(text: str) -> str:
-    """A SQL string literal (COMMENT ON takes no prepared parameter)."""
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -65,7 +63,7 @@ def copy_comments(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
     for schema, table in sorted(wanted & set(OPS_TABLE_COMMENTS)):
         con.execute(
             f"comment on table {_identifier(schema)}.{_identifier(table)} "
-            f"is {_literal(OPS_TABLE_COMMENTS[(schema, table)])}"
+            f"is {sql_literal(OPS_TABLE_COMMENTS[(schema, table)])}"
         )
         written += 1
     for schema, table, comment in con.execute(
@@ -74,7 +72,7 @@ def copy_comments(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
         [source],
     ).fetchall():
         if (schema, table) in wanted:
-            con.execute(f"comment on table {_identifier(schema)}.{_identifier(table)} is {_literal(comment)}")
+            con.execute(f"comment on table {_identifier(schema)}.{_identifier(table)} is {sql_literal(comment)}")
             written += 1
     for schema, table, column, comment in con.execute(
         "select schema_name, table_name, column_name, comment from duckdb_columns() "
@@ -84,7 +82,7 @@ def copy_comments(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
         if (schema, table) in wanted:
             con.execute(
                 f"comment on column {_identifier(schema)}.{_identifier(table)}.{_identifier(column)} "
-                f"is {_literal(comment)}"
+                f"is {sql_literal(comment)}"
             )
             written += 1
     return written

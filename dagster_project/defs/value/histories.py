@@ -13,6 +13,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from ...warehouse import sql_literal
 from .model import BGNBD_PARAMETERS, GAMMA_GAMMA_PARAMETERS, Fit
 
 PURCHASE_DATES = "intermediate.int_purchases_aggregated_to_customer_dates"
@@ -136,14 +137,11 @@ def ensure_fits_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists ops")
     for table, ddl, comments in ((FITS, FITS_DDL, FITS_COMMENTS), (CALIBRATION, CALIBRATION_DDL, CALIBRATION_COMMENTS)):
         con.execute(ddl)
-        con.execute(f"comment on table {table} is {_sql_text(comments[None])}")
+        con.execute(f"comment on table {table} is {sql_literal(comments[None])}")
         for column, text in comments.items():
             if column:
-                con.execute(f"comment on column {table}.{column} is {_sql_text(text)}")
+                con.execute(f"comment on column {table}.{column} is {sql_literal(text)}")
 
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def record_calibration(con: duckdb.DuckDBPyConnection, fit_id: str, history_as_of: dt.date, report) -> int:
