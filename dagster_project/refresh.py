@@ -23,13 +23,14 @@ import dagster as dg
 
 from .defs import build_definitions
 from .defs.audit.match_rates import MATCH_RATE_HISTORY_KEY
+from .defs.dbt.assets import UNCHANGED
 from .defs.dbt.project import prepare_manifest_if_stale
 from .defs.ingest.contract import ENTITIES
 from .defs.ingest.loader import FILE_NAME
 from .defs.publish.dashboard import DASHBOARD_KEY
 from .defs.publish.mart import PUBLISHED_MART_KEY
 from .defs.publish.reps import REP_MARTS_KEY
-from .defs.run_logs import close_run_loggers, run_logging_config
+from .defs.run_logs import close_run_loggers, quiet_missing_check_result_notes, run_logging_config
 from .defs.schedules import DAILY_REFRESH_JOB
 from .defs.value.assets import CUSTOMER_VALUE_SCORES_KEY
 from .instance import dagster_instance
@@ -98,6 +99,7 @@ def refresh(
             say("running the daily_refresh job (ingest, build, test, publish)"
                 + ("; full refresh of the incremental models" if full_refresh else ""))
             log_file.parent.mkdir(parents=True, exist_ok=True)
+            quiet_missing_check_result_notes()
             # dagster-dbt prints dbt's own lines on standard output: to the log file unless -v
             with open(log_file, "a", encoding="utf-8") as dbt_lines, contextlib.redirect_stdout(
                 sys.stdout if verbose else dbt_lines
@@ -276,6 +278,14 @@ def _value_line(meta: dict) -> str:
     return line + f" with the fit of history up to {meta['fit.history_as_of']}: {how}"
 
 
+def _findings_not_tested_again(findings: list[dict], warned: list[str]) -> list[str]:
+    """Open data-quality findings whose test did not run in this refresh (its model was left as it
+    was): still true of the data, so still said."""
+    return [f"check {f['model']}:{f['check']} did not pass: {f['rows']} failing row(s) when last run; open since "
+            f"{f['since']} UTC, not run again (its model's inputs did not change)"
+            for f in findings if not any(f":{f['check']} did not pass" in line for line in warned)]
+
+
 def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: float) -> RefreshResult:
     materializations = result.get_asset_materialization_events()
     by_key = {event.asset_key: event for event in materializations}
@@ -283,7 +293,7 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
     summary = [_ingest_line(materializations)]
     loaded_any = any(_metadata(e)["files_loaded"] for e in materializations if e.asset_key in INGEST_KEYS)
     warnings = [] if loaded_any or not any(e.asset_key in INGEST_KEYS for e in materializations) else [
-        f"no new extracts in {settings.source_dir}; the mart is rebuilt from the extracts loaded before"]
+        f"no new extracts in {settings.source_dir}; the mart is built from the extracts loaded before"]
     if MATCH_RATE_HISTORY_KEY in by_key:
         meta = _metadata(by_key[MATCH_RATE_HISTORY_KEY])
         rates = ", ".join(
@@ -291,12 +301,15 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
             for source in sorted({key.split('.')[0] for key in meta})
         )
         summary.append(f"identity: matched {rates}")
-    models = sum(1 for e in materializations
-                 if e.asset_key.path[0] in DBT_GROUPS and e.asset_key != MATCH_RATE_HISTORY_KEY)
+    models = [_metadata(e).get("status") for e in materializations
+              if e.asset_key.path[0] in DBT_GROUPS and e.asset_key != MATCH_RATE_HISTORY_KEY]
+    unchanged = models.count(UNCHANGED)
     passed = sum(1 for e in evaluations if e.passed)
     warned = sum(1 for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN)
     failed = sum(1 for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR)
-    summary.append(f"dbt: {models} model(s) built; checks: {passed} passed, {warned} warned, {failed} failed")
+    summary.append(f"dbt: {len(models) - unchanged} model(s) built"
+                   + (f", {unchanged} left as they were (their inputs did not change)" if unchanged else "")
+                   + f"; checks: {passed} passed, {warned} warned, {failed} failed")
     if CUSTOMER_VALUE_SCORES_KEY in by_key:
         summary.append(_value_line(_metadata(by_key[CUSTOMER_VALUE_SCORES_KEY])))
     warnings += _check_lines(result, dg.AssetCheckSeverity.WARN)
@@ -304,6 +317,7 @@ def summarize(result: dg.ExecuteInProcessResult, settings: Settings, elapsed: fl
     if PUBLISHED_MART_KEY in by_key:
         meta = _metadata(by_key[PUBLISHED_MART_KEY])
         as_of = meta["as_of_date"]
+        warnings += _findings_not_tested_again(meta.get("open_findings") or [], warnings)
         counts = ", ".join(f"{name.split('.', 2)[2]} {rows}" for name, rows in sorted(meta.items())
                            if name.startswith("rows.marts."))
         summary.append(f"published {settings.warehouse} as of {as_of} in {elapsed:.1f} s "

@@ -3,6 +3,7 @@ linked to a customer or listed as unmatched with a reason, and the match rates a
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dagster_project.instance import dagster_instance
 from dagster_project.settings import child_environment, load_settings
 
 from .conftest import C360, ROOT, query, refresh_env, rows_by, run_refresh
+from .mart_probe import published_fingerprint
 from .test_settings import duckdb_reports
 
 DEMO = ROOT / "seeds" / "demo"
@@ -150,24 +152,90 @@ def test_run_history_keeps_every_event_of_the_refresh(demo):
     assert events.count("ASSET_MATERIALIZATION") == events.count("ASSET_MATERIALIZATION_PLANNED") > 40
 
 
-def test_a_second_refresh_of_the_same_warehouse_reuses_the_dbt_parse(demo):
-    """The first build's parse state is kept (dagster_project/dbt_assets.py, keep_partial_parse),
-    so the next daily refresh of the same working file parses only what changed."""
+def _run_id(output: str) -> str:
+    return output.rsplit("(run ", 1)[1].split(")", 1)[0]
+
+
+def _dbt_run_results(run_id: str) -> dict[str, list[str]]:
+    """{dbt step: the models dbt built in it} from the run_results.json of this Dagster run's dbt
+    invocations (dagster-dbt gives each its own target folder, named after the run)."""
+    built = {}
+    for folder in sorted((ROOT / "dbt" / "target").glob(f"c360_dbt_*-{run_id[:7]}-*")):
+        results = json.loads((folder / "run_results.json").read_text())["results"]
+        built[folder.name.split(f"-{run_id[:7]}")[0]] = sorted(
+            r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model."))
+    return built
+
+
+def test_a_refresh_with_no_new_extracts_builds_nothing_and_publishes_the_same_mart(demo):
+    """Nothing new: every table's inputs (code, settings, source rows) are those of the last build,
+    so dbt does not run (defs/dbt/build_inputs.py); the same mart is published again, and the
+    demo's open findings are still said, with their whole count, since the first refresh."""
     warehouse, _ = demo
+    before = published_fingerprint(warehouse)
+    findings_before = query(warehouse, "select * from ops.data_quality_findings order by check_name")
     again = run_refresh(DEMO, warehouse)
     assert again.returncode == 0, again.output
-    run_id = again.output.rsplit("(run ", 1)[1].split(")", 1)[0]
-    [run_folder] = (ROOT / "dbt" / "target").glob(f"c360_dbt_assets-{run_id[:7]}-*")
+    run_id = _run_id(again.output)
+    assert _dbt_run_results(run_id) == {}  # no dbt invocation, so no model that reads order lines
+    assert re.search(r"dbt: 0 model\(s\) built, \d+ left as they were \(their inputs did not change\)", again.output)
+    assert published_fingerprint(warehouse) == before
+    assert query(warehouse, "select run_id from ops.publish_info")[0]["run_id"] == run_id
+    for check, rows in ORPHAN_FINDINGS.items():
+        assert f"{check} did not pass: {rows} failing row(s) when last run" in again.output
+    assert query(warehouse, "select * from ops.data_quality_findings order by check_name") == findings_before
+    assert "Blocking asset check" not in again.output  # Dagster's notes on checks not run are quiet
+
+
+def test_new_ticket_extracts_rebuild_what_reads_tickets_and_not_the_order_lines(demo, tmp_path):
+    """One new help-desk extract: dbt builds the models downstream of tickets and of the as-of date
+    it moves, not the order lines' staging and pricing models (the as-of models above them still
+    read priced lines), reuses the parse of the last build, and the mart equals a full refresh of
+    the same files into a new warehouse."""
+    warehouse, _ = demo
+    sources, copy = tmp_path / "sources", tmp_path / "warehouse"
+    shutil.copytree(DEMO, sources)
+    shutil.copytree(warehouse.parent, copy)
+    ticket = {"ticket_id": 990001, "customer_id": "C000238", "requester": {"name": "Zhao", "email": None, "phone": None},
+              "created_at": "2026-07-01T09:00:00Z", "updated_at": "2026-07-01T10:00:00Z",
+              "first_response_at": None, "solved_at": None, "channel": "email", "type": "complaint",
+              "priority": "high", "status": "open", "satisfaction": None, "tags": []}
+    (sources / "service" / "tickets_2026-07-01.jsonl").write_text(json.dumps(ticket) + "\n")
+    day = run_refresh(sources, copy / warehouse.name)
+    assert day.returncode == 0, day.output
+    assert "as of 2026-07-01" in day.output
+    built = _dbt_run_results(_run_id(day.output))
+    assert {"stg_service__tickets", "int_tickets_matched_to_customers", "customer_360"} <= set(built["c360_dbt_assets"])
+    left = {"base_sales__order_lines_latest", "stg_sales__order_lines", "int_order_lines_priced",
+            "base_sales__orders_latest", "stg_sales__products", "base_survey__responses_first_received"}
+    assert left.isdisjoint(built["c360_dbt_assets"]), left & set(built["c360_dbt_assets"])
+    assert "customer_value" in built["c360_dbt_value_assets"]
+    assert query(copy / warehouse.name, "select open_tickets from marts.customer_360 "
+                                        "where customer_id = 'C000238'")[0]["open_tickets"] >= 1
+
+    # The next day's ticket is solved: the same warehouse again, so dbt reuses the last build's parse.
+    ticket.update(ticket_id=990002, created_at="2026-07-02T08:00:00Z", updated_at="2026-07-02T09:00:00Z",
+                  status="solved", solved_at="2026-07-02T09:00:00Z", type="question")
+    (sources / "service" / "tickets_2026-07-02.jsonl").write_text(json.dumps(ticket) + "\n")
+    next_day = run_refresh(sources, copy / warehouse.name)
+    assert next_day.returncode == 0, next_day.output
+    assert left.isdisjoint(_dbt_run_results(_run_id(next_day.output))["c360_dbt_assets"])
+    [run_folder] = (ROOT / "dbt" / "target").glob(f"c360_dbt_assets-{_run_id(next_day.output)[:7]}-*")
     log = (run_folder / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
-    assert "Partial parsing enabled" in log  # "no changes found, skipping parsing"
-    # No new extract, yet the demo's orphan order lines are still there: the scoped tests say so
-    # again with the whole count, and the findings stay open since the first refresh.
-    for check, rows in ORPHAN_FINDINGS.items():
-        assert f"{check} did not pass: {rows} failing row(s)" in again.output
-    findings = rows_by(query(warehouse, "select * from ops.data_quality_findings"), "check_name")
-    assert {name: f["failing_rows"] for name, f in findings.items()} == ORPHAN_FINDINGS
-    assert all(f["first_seen_at"] < f["last_seen_at"] for f in findings.values())
+    assert "Partial parsing enabled" in log  # the parse state of the last build was kept
+
+    full = run_refresh(sources, tmp_path / "full" / "c360.duckdb", "--full-refresh")
+    assert full.returncode == 0, full.output
+    # Every table is equal but the customer-value scores: the daily refreshes re-score with the fit
+    # of the history up to 2026-06-30 (a refit comes every C360_CLV_REFIT_DAYS), a full refresh fits anew.
+    daily, anew = (json.loads(published_fingerprint(w)) for w in (copy / warehouse.name, tmp_path / "full" / "c360.duckdb"))
+    assert daily.pop("marts.customer_value")[0] == anew.pop("marts.customer_value")[0] == 299
+    assert daily == anew
+    fits = [query(w, "select distinct history_as_of from marts.customer_value join ops.customer_value_fits "
+                     "using (fit_id)")[0]["history_as_of"].isoformat()
+            for w in (copy / warehouse.name, tmp_path / "full" / "c360.duckdb")]
+    assert fits == ["2026-06-30", "2026-07-02"]
 
 
 def test_an_open_finding_stays_until_the_data_is_fixed(demo, tmp_path):

@@ -406,7 +406,12 @@ def test_a_failing_blocking_dbt_test_stops_publication(day_one, day_two, day_two
     w4 = copy_warehouse(day_one.w1, area / "w4" / "c360.duckdb")
     published = file_identity(w4)
     # A row that slipped past the contract into the kept (incremental) staging state, as a bug in
-    # the contract would let through: the accepted_values test on the order status is the gate.
+    # the contract would let through, and the next day's orders: the accepted_values test on the
+    # order status, which guards the kept rows too, is the gate. (With no new extract nothing is
+    # built, so no test runs: build_inputs.py.)
+    sources = area / "w4_sources"
+    shutil.copytree(day_one.sources, sources)
+    write_csv(sources, "orders", "2024-06-02", [order("O5", "C2", "2024-06-02T10:00:00Z")])
     con = duckdb.connect(str(w4.with_name("c360.work.duckdb")))
     changed = con.execute(
         "update staging.base_sales__orders_latest set status = 'on_hold' where order_id = 'O1'"
@@ -414,7 +419,7 @@ def test_a_failing_blocking_dbt_test_stops_publication(day_one, day_two, day_two
     assert changed == 1
     con.close()
 
-    result = run_refresh(day_one.sources, w4, FUTURE_AS_OF, as_of=AS_OF)
+    result = run_refresh(sources, w4, FUTURE_AS_OF, as_of=AS_OF)
     assert result.returncode == 1, result.output
     assert "NOT published" in result.output
     assert re.search(r"check staging/stg_sales__orders:accepted_values_stg_sales__orders_status\S* did not pass: "

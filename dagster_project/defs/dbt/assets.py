@@ -1,6 +1,7 @@
 """dbt models as Dagster assets, grouped by dbt folder; dbt tests become asset checks."""
 
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -10,8 +11,23 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from ...settings import DBT_PROJECT_DIR, Settings
+from ...warehouse import work_connection
 from ..resources import C360Resource
 from ..run_logs import DBT_PROGRESS_PREFIX
+from .build_inputs import (
+    STEP_PREFIX,
+    BuildInputs,
+    StepGraph,
+    code_fingerprint,
+    model_vars,
+    models_left_as_they_are,
+    plan_build,
+    record_inputs,
+    recorded_inputs,
+    source_fingerprints,
+    step_graph,
+)
 from .project import dbt_vars_arg
 
 
@@ -27,13 +43,16 @@ class C360DbtTranslator(DagsterDbtTranslator):
 # publish; in one multi-asset, Dagster would cut the dbt build into several invocations to get
 # around the value step.
 VALUE_MODELS = "stg_value__customer_value_scores customer_value"
+BUILD_STEPS = ("c360_dbt_assets", "c360_dbt_value_assets")
+UNCHANGED = "unchanged"  # the status of a model a refresh left as it was (its inputs did not change)
+TRANSLATOR = C360DbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     """[the models up to the intermediate layer and every mart but customer value, the models
     built on the customer-value scores]."""
-    return [_dbt_assets(project, "c360_dbt_assets", exclude=VALUE_MODELS),
-            _dbt_assets(project, "c360_dbt_value_assets", select=VALUE_MODELS)]
+    main, value = BUILD_STEPS
+    return [_dbt_assets(project, main, exclude=VALUE_MODELS), _dbt_assets(project, value, select=VALUE_MODELS)]
 
 
 def _dbt_assets(project: DbtProject, name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsDefinition:
@@ -43,19 +62,88 @@ def _dbt_assets(project: DbtProject, name: str, select: str = "fqn:*", exclude: 
         name=name,
         select=select,
         exclude=exclude,
-        dagster_dbt_translator=C360DbtTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-        ),
+        dagster_dbt_translator=TRANSLATOR,
     )
     def c360_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C360Resource):
         what = "the dbt models" if select == "fqn:*" else "the customer-value dbt models"
-        context.log.info(f"{DBT_PROGRESS_PREFIX} building and testing {what}"
-                         + (" (full refresh of the incremental models)" if c360.full_refresh else ""))
-        invocation = dbt.cli(dbt_build_args(c360), context=context)
-        yield from invocation.stream()
-        keep_partial_parse(invocation.target_path, Path(c360.dbt_target_path))
+        if context.is_subset:  # a selection made in the Dagster UI: dagster-dbt builds just that
+            context.log.info(f"{DBT_PROGRESS_PREFIX} building and testing the selected dbt models")
+            yield from _build(context, dbt, dbt_build_args(c360), c360)
+            return
+        settings = c360.settings()
+        manifest = json.loads(Path(project.manifest_path).read_text())
+        graph = step_graph(manifest, None if select == "fqn:*" else select.split(), exclude.split())
+        with work_connection(settings) as con:
+            current = current_inputs(con, graph, name, settings)
+            recorded = recorded_inputs(con, name)
+        plan = plan_build(current, recorded[0] if recorded else None, full_refresh=c360.full_refresh)
+        left = ([graph.names[uid] for uid in graph.models] if plan.rebuild == "none"
+                else models_left_as_they_are(graph, manifest, plan.changed) if plan.rebuild == "changed" else [])
+        since = recorded[1] if recorded else ""
+        unchanged = LeftAsTheyAre(graph, manifest, left, context.op_execution_context.selected_output_names,
+                                  {"status": UNCHANGED, "unchanged_since": since, "why": plan.reason})
+        if plan.rebuild == "none":
+            context.log.info(f"{DBT_PROGRESS_PREFIX} {what}: nothing to build ({plan.reason}, {since} UTC); "
+                             "every table is as that build left it")
+        else:
+            context.log.info(
+                f"{DBT_PROGRESS_PREFIX} building and testing {what}"
+                + (" (full refresh of the incremental models)" if c360.full_refresh else "")
+                + (f": {len(graph.models) - len(left)} of {len(graph.models)} model(s), downstream of the "
+                   f"{plan.reason}" if left else f" ({plan.reason})" if plan.rebuild == "all" else ""))
+            yield from unchanged.ready()
+            for event in _build(context, dbt, dbt_build_args(c360) + (["--exclude", " ".join(left)] if left else []),
+                                c360):
+                yield event
+                if isinstance(event, dg.Output):
+                    yield from unchanged.ready(built=event.output_name)
+            with work_connection(settings) as con:
+                record_inputs(con, name, current)
+        yield from unchanged.ready()
 
     return c360_dbt_assets
+
+
+class LeftAsTheyAre:
+    """The outputs of the models a build leaves as they are, each yielded once every model it
+    reads in the same step has been (Dagster wants a multi-asset's outputs in topological order)."""
+
+    def __init__(self, graph: StepGraph, manifest: Mapping, left: list[str], selected: set[str], metadata: dict):
+        self.graph, self.metadata = graph, metadata
+        self.output = {uid: TRANSLATOR.get_asset_key(manifest["nodes"][uid]).to_python_identifier()
+                       for uid in graph.models}
+        names = set(left)
+        self.pending = [uid for uid in sorted(graph.models) if graph.names[uid] in names and self.output[uid] in selected]
+        self.done: set[str] = {uid for uid in graph.models if self.output[uid] not in selected}
+
+    def ready(self, built: str | None = None):
+        self.done.update(uid for uid, output in self.output.items() if output == built)
+        progressed = True
+        while progressed:
+            progressed = False
+            for uid in list(self.pending):
+                if all(p in self.done for p in self.graph.parents.get(uid, []) if p in self.graph.models):
+                    self.pending.remove(uid)
+                    self.done.add(uid)
+                    progressed = True
+                    yield dg.Output(None, output_name=self.output[uid], metadata=self.metadata)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], c360: C360Resource):
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation.target_path, Path(c360.dbt_target_path))
+
+
+def current_inputs(con, graph: StepGraph, step: str, settings: Settings) -> BuildInputs:
+    """What a build of this step now would be built from (see build_inputs.py)."""
+    sources = source_fingerprints(con, graph.sources)
+    if graph.upstream_models:  # the models of the other dbt steps: their last recorded builds
+        for other in BUILD_STEPS:
+            if other != step:
+                built = recorded_inputs(con, other)
+                sources[f"{STEP_PREFIX}{other}"] = built[0].digest if built else "not built"
+    return BuildInputs(code_fingerprint(Path(DBT_PROJECT_DIR)), model_vars(settings.dbt_vars()), sources)
 
 
 def keep_partial_parse(run_target: Path, seed_folder: Path) -> None:

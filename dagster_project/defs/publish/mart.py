@@ -84,6 +84,7 @@ def _fsync(path: Path) -> None:
 class Published:
     as_of_date: object  # datetime.date
     row_counts: dict[str, int]
+    open_findings: list[dict]  # ops.data_quality_findings: the warnings still true of the data
 
 
 def publish(
@@ -164,6 +165,7 @@ def publish(
                 "select as_of_date from work.intermediate.int_as_of_date_resolved"
             ).fetchone()[0]
             con.execute("create schema if not exists ops")
+            findings = _open_findings(con)
             con.execute(
                 """
                 create table ops.publish_info (
@@ -193,7 +195,16 @@ def publish(
     finally:
         for leftover in (temp, temp.with_name(temp.name + ".wal")):
             leftover.unlink(missing_ok=True)
-    return Published(as_of_date=as_of_date, row_counts=counts)
+    return Published(as_of_date=as_of_date, row_counts=counts, open_findings=findings)
+
+
+def _open_findings(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    if not con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                       "and schema_name = 'ops' and table_name = 'data_quality_findings'").fetchone()[0]:
+        return []
+    rows = con.execute("select tested_model, check_name, failing_rows, strftime(first_seen_at, '%Y-%m-%d %H:%M') "
+                       "from ops.data_quality_findings order by tested_model, check_name").fetchall()
+    return [dict(zip(("model", "check", "rows", "since"), row)) for row in rows]
 
 
 def published_models(manifest_path: Path) -> list[tuple[str, str]]:
@@ -232,6 +243,7 @@ def build_published_mart(dbt_assets: list[dg.AssetsDefinition], manifest_path: P
                 "path": str(settings.warehouse),
                 "as_of_date": str(published.as_of_date),
                 "pii": settings.pii,
+                "open_findings": dg.MetadataValue.json(published.open_findings),
                 **{f"rows.{k}": v for k, v in published.row_counts.items()},
             }
         )
