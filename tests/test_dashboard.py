@@ -397,3 +397,39 @@ def test_the_value_charts_show_the_mart_and_the_calibration_of_the_fit_in_use(de
     figure = figures.value_calibration(calibration)
     assert [t.name for t in figure.data] == ["actual", "model (MBG/NBD)", "naive: past rate repeated"]
     assert list(figure.data[1].y) == [b["predicted_mean"] for b in calibration.buckets]
+
+
+def test_metricflow_answers_are_kept_for_the_same_mart_and_asked_again_when_a_row_changes(demo, tmp_path):
+    """The dashboard re-uses MetricFlow's answers only for the same semantic layer over the same
+    rows (semantic.answers_key): drawn twice from one mart, the second page takes the kept answers
+    and is the same; one changed kpi_monthly row asks MetricFlow again, and the page shows it."""
+    import shutil
+
+    import duckdb
+
+    from dagster_project.dashboard import build_dashboard
+
+    warehouse, _ = demo
+    copy = tmp_path / "copy" / "c360.duckdb"
+    copy.parent.mkdir()
+    shutil.copy2(warehouse, copy)
+    settings = Settings(source_dir=DEMO, warehouse=copy, dbt_target_path=tmp_path / "dbt_target")
+    first = build_dashboard(settings, tmp_path / "first.html")
+    second = build_dashboard(settings, tmp_path / "second.html")
+    assert (first.metricflow_answers_kept, second.metricflow_answers_kept) == (False, True)
+    assert second.tiles == first.tiles
+    assert len(list((tmp_path / "dbt_target" / "semantic_answers").glob("*.json"))) == 1
+
+    con = duckdb.connect(str(copy))
+    try:
+        month, revenue = con.execute("select month, revenue from marts.kpi_monthly order by month desc limit 1").fetchone()
+        con.execute("update marts.kpi_monthly set revenue = revenue + 1000 where month = ?", [month])
+    finally:
+        con.close()
+    changed = build_dashboard(settings, tmp_path / "changed.html")
+    assert not changed.metricflow_answers_kept
+    assert len(list((tmp_path / "dbt_target" / "semantic_answers").glob("*.json"))) == 2
+    from dagster_project.dashboard.semantic import read_semantic_numbers
+
+    [last] = [m for m in read_semantic_numbers(settings).months if m.month == month]
+    assert last.revenue == pytest.approx(float(revenue) + 1000)

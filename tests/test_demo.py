@@ -156,11 +156,11 @@ def _run_id(output: str) -> str:
     return output.rsplit("(run ", 1)[1].split(")", 1)[0]
 
 
-def _dbt_run_results(run_id: str) -> dict[str, list[str]]:
+def _dbt_run_results(run_id: str, target: Path = ROOT / "dbt" / "target") -> dict[str, list[str]]:
     """{dbt step: the models dbt built in it} from the run_results.json of this Dagster run's dbt
     invocations (dagster-dbt gives each its own target folder, named after the run)."""
     built = {}
-    for folder in sorted((ROOT / "dbt" / "target").glob(f"c360_dbt_*-{run_id[:7]}-*")):
+    for folder in sorted(target.glob(f"c360_dbt_*-{run_id[:7]}-*")):
         results = json.loads((folder / "run_results.json").read_text())["results"]
         built[folder.name.split(f"-{run_id[:7]}")[0]] = sorted(
             r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model."))
@@ -201,10 +201,12 @@ def test_new_ticket_extracts_rebuild_what_reads_tickets_and_not_the_order_lines(
               "first_response_at": None, "solved_at": None, "channel": "email", "type": "complaint",
               "priority": "high", "status": "open", "satisfaction": None, "tags": []}
     (sources / "service" / "tickets_2026-07-01.jsonl").write_text(json.dumps(ticket) + "\n")
-    day = run_refresh(sources, copy / warehouse.name)
+    # its own dbt target folder: the parse state kept there is this warehouse's only
+    target = tmp_path / "dbt_target"
+    day = run_refresh(sources, copy / warehouse.name, dbt_target_path=str(target))
     assert day.returncode == 0, day.output
     assert "as of 2026-07-01" in day.output
-    built = _dbt_run_results(_run_id(day.output))
+    built = _dbt_run_results(_run_id(day.output), target)
     assert {"stg_service__tickets", "int_tickets_matched_to_customers", "customer_360"} <= set(built["c360_dbt_assets"])
     left = {"base_sales__order_lines_latest", "stg_sales__order_lines", "int_order_lines_priced",
             "base_sales__orders_latest", "stg_sales__products", "base_survey__responses_first_received"}
@@ -217,10 +219,10 @@ def test_new_ticket_extracts_rebuild_what_reads_tickets_and_not_the_order_lines(
     ticket.update(ticket_id=990002, created_at="2026-07-02T08:00:00Z", updated_at="2026-07-02T09:00:00Z",
                   status="solved", solved_at="2026-07-02T09:00:00Z", type="question")
     (sources / "service" / "tickets_2026-07-02.jsonl").write_text(json.dumps(ticket) + "\n")
-    next_day = run_refresh(sources, copy / warehouse.name)
+    next_day = run_refresh(sources, copy / warehouse.name, dbt_target_path=str(target))
     assert next_day.returncode == 0, next_day.output
-    assert left.isdisjoint(_dbt_run_results(_run_id(next_day.output))["c360_dbt_assets"])
-    [run_folder] = (ROOT / "dbt" / "target").glob(f"c360_dbt_assets-{_run_id(next_day.output)[:7]}-*")
+    assert left.isdisjoint(_dbt_run_results(_run_id(next_day.output), target)["c360_dbt_assets"])
+    [run_folder] = target.glob(f"c360_dbt_assets-{_run_id(next_day.output)[:7]}-*")
     log = (run_folder / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log  # the parse state of the last build was kept

@@ -96,7 +96,7 @@ def test_a_future_as_of_is_refused_unless_allowed(refreshes):
 
 
 def test_an_empty_source_folder_after_the_first_refresh_warns(refreshes):
-    assert (f"c360: warning: no new extracts in {refreshes['sources']}; the mart is rebuilt from the "
+    assert (f"c360: warning: no new extracts in {refreshes['sources']}; the mart is built from the "
             "extracts loaded before") in refreshes["second"]
     assert "no new extracts" not in refreshes["first"]
 

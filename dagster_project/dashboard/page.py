@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from ..settings import Settings
 from ..warehouse import TEMP_SUFFIX, process_alive
 from . import data, figures
-from .semantic import SemanticNumbers, read_semantic_numbers
+from .semantic import SemanticNumbers, parse, semantic_answers
 
 DASHBOARD_FILE = "dashboard.html"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
@@ -48,6 +48,7 @@ class Built:
     as_of_date: dt.date
     bytes: int
     metricflow_seconds: float = 0.0  # the semantic layer's `mf query` runs (side by side)
+    metricflow_answers_kept: bool = False  # the answers of an identical mart and semantic layer were re-used
 
 
 def _e(text: object) -> str:
@@ -262,8 +263,8 @@ def build_dashboard(settings: Settings, target: Path | None = None) -> Built:
         raise FileNotFoundError(f"nothing published yet at {warehouse}: the dashboard is drawn from the published mart")
     remove_stale_temp_files(target)
     started = time.monotonic()
-    semantic = read_semantic_numbers(settings)
+    answers, kept = semantic_answers(settings)
     metricflow_seconds = time.monotonic() - started
-    page, chart_ids, tiles, as_of = render(warehouse, semantic, settings.nps_min_responses)
+    page, chart_ids, tiles, as_of = render(warehouse, parse(answers), settings.nps_min_responses)
     size = write_atomically(target, page)
-    return Built(target, chart_ids, tiles, as_of, size, round(metricflow_seconds, 1))
+    return Built(target, chart_ids, tiles, as_of, size, round(metricflow_seconds, 1), kept)

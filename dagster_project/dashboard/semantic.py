@@ -18,16 +18,30 @@ retention_by_year's the year):
 Each `mf` run costs a few seconds, mostly MetricFlow's start-up, so the three run side by side.
 They write CSV (`--csv`) into a temporary folder, read back here. If one fails, the dashboard
 fails with MetricFlow's own words (semantic_layer.SemanticLayerError): the mart is already published.
+
+MetricFlow's answers are kept, addressed by everything they follow from (answers_key): the
+semantic manifest `mf` reads, the MetricFlow and dbt versions, the three queries, and the rows of
+every table the semantic models and the time spine read in the published file (row count and an
+order-free hash of the rows). A refresh that publishes the same mart again (nothing new) draws the
+page from the kept answers instead of starting MetricFlow three times; any changed row, metric
+definition or version gives another key, so a kept answer is never one MetricFlow would not give.
+They live in `<C360_DBT_TARGET_PATH>/semantic_answers/` (the newest 20).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import json
+import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+
+import duckdb
 
 from ..settings import Settings
 
@@ -148,10 +162,54 @@ def parse(rows: dict[str, list[dict[str, str]]]) -> SemanticNumbers:
     return SemanticNumbers(by_risk, months, years)
 
 
+ANSWERS_FOLDER = "semantic_answers"
+ANSWERS_KEPT = 20
+ANSWERED_BY = ("metricflow", "dbt-metricflow", "dbt-core", "dbt-duckdb", "duckdb")
+
+
+def answers_key(settings: Settings) -> str:
+    """What the three queries' answers follow from, as one hash (see the module's docstring)."""
+    from ..semantic_layer import SEMANTIC_MANIFEST, prepare_metricflow_folder
+
+    manifest_text = (prepare_metricflow_folder(settings) / "target" / SEMANTIC_MANIFEST).read_text()
+    manifest = json.loads(manifest_text)
+    relations = {(m["node_relation"]["schema_name"], m["node_relation"]["alias"]) for m in manifest["semantic_models"]}
+    relations |= {(t["node_relation"]["schema_name"], t["node_relation"]["alias"])
+                  for t in manifest.get("project_configuration", {}).get("time_spines", [])}
+    digest = hashlib.sha256(manifest_text.encode())
+    digest.update(json.dumps(QUERIES, sort_keys=True).encode())
+    for package in ANSWERED_BY:
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        for schema, table in sorted(relations):
+            rows, total = con.execute(f'select count(*), coalesce(sum(hash(t)), 0)::hugeint from "{schema}"."{table}" t'
+                                      ).fetchone()
+            digest.update(f"{schema}.{table}:{rows}:{total}".encode())
+    finally:
+        con.close()
+    return digest.hexdigest()
+
+
 def read_semantic_numbers(settings: Settings) -> SemanticNumbers:
-    """The three `mf query` runs against the published file of `settings`, side by side."""
+    return parse(semantic_answers(settings)[0])
+
+
+def semantic_answers(settings: Settings) -> tuple[dict[str, list[dict[str, str]]], bool]:
+    """(the three queries' rows, whether they were kept answers) for the published file of
+    `settings`: the kept answers of the same inputs, else three `mf query` runs side by side."""
+    folder = settings.dbt_target_path / ANSWERS_FOLDER
+    kept = folder / f"{answers_key(settings)}.json"
+    if kept.is_file():
+        return json.loads(kept.read_text()), True
     with tempfile.TemporaryDirectory(prefix="c360-dashboard-mf-") as temp:
         with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
             futures = {name: pool.submit(_query, settings, name, Path(temp)) for name in QUERIES}
             rows = {name: future.result() for name, future in futures.items()}
-    return parse(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    temp_file = folder / f".{kept.name}.{os.getpid()}"
+    temp_file.write_text(json.dumps(rows))
+    os.replace(temp_file, kept)
+    for old in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[ANSWERS_KEPT:]:
+        old.unlink(missing_ok=True)
+    return rows, False

@@ -28,14 +28,17 @@ DASHBOARD_KEY = dg.AssetKey(["warehouse", "dashboard"])
 def dashboard(context: dg.AssetExecutionContext, c360: C360Resource) -> dg.MaterializeResult:
     settings = c360.settings()
     built = build_dashboard(settings)
+    metrics = ("the kept MetricFlow answers of the same mart" if built.metricflow_answers_kept
+               else f"{built.metricflow_seconds} s of MetricFlow")
     context.log.info(f"wrote {built.path} as of {built.as_of_date} ({len(built.charts)} charts; "
-                     f"semantic-layer metrics: {built.metricflow_seconds} s of MetricFlow)")
+                     f"semantic-layer metrics: {metrics})")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(built.path)),
         "as_of_date": str(built.as_of_date),
         "charts": len(built.charts),
         "bytes": built.bytes,
         "metricflow_seconds": built.metricflow_seconds,
+        "metricflow_answers_kept": built.metricflow_answers_kept,
         "nps_min_responses": settings.nps_min_responses,
         **{f"tile.{name}": value for name, value in built.tiles.items() if value is not None},
     })
