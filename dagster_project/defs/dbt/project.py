@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -20,12 +22,24 @@ def dbt_vars_arg(settings: Settings) -> list[str]:
     return ["--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
 
 
+PARSED_ARTIFACTS = ("manifest.json", "semantic_manifest.json")
+
+
 def prepare_manifest(settings: Settings) -> None:
-    """Write the manifest Dagster reads the project's structure from (`dbt parse`)."""
+    """Write the manifest Dagster reads the project's structure from (`dbt parse`).
+
+    dbt parses into a folder of its own inside the target folder, and the manifests then replace
+    the old ones atomically: two processes that parse at once (two refreshes of two warehouses
+    sharing the target folder) never leave, or read, half a manifest.
+    """
     project = dbt_project(settings)
-    dbt_resource(project).cli(
-        ["--quiet", "parse", *dbt_vars_arg(settings)], target_path=project.target_path
-    ).wait()
+    target = Path(project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as temp:
+        dbt_resource(project).cli(["--quiet", "parse", *dbt_vars_arg(settings)], target_path=Path(temp)).wait()
+        for name in PARSED_ARTIFACTS:
+            if (Path(temp) / name).exists():
+                os.replace(Path(temp) / name, target / name)
 
 
 def manifest_is_current(settings: Settings) -> bool:
