@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ SETTING_NAMES = ("C360_SOURCE_DIR", "C360_WAREHOUSE", "C360_AS_OF", "C360_TIMEZO
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _isolated_session(tmp_path_factory):
+def _isolated_session(tmp_path_factory, testrun_uid):
     """Own DAGSTER_HOME (telemetry off), no C360_* setting of the caller's shell, and a parsed dbt
     manifest, once per session."""
     from dagster_project.defs.dbt.project import manifest_is_current, prepare_manifest
@@ -44,11 +43,11 @@ def _isolated_session(tmp_path_factory):
         # The suite runs in two pytest-xdist workers (pyproject.toml), which share dbt/target:
         # the first parses, the other waits for it and finds the manifest current.
         settings.dbt_target_path.mkdir(parents=True, exist_ok=True)
-        run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")  # one id per pytest run, shared by its workers
+        run = testrun_uid  # pytest-xdist's id of this pytest run, the same in all its workers
         marker = settings.dbt_target_path / ".test-session-parsed"
         with open(settings.dbt_target_path / ".test-session-parse.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (run and marker.exists() and marker.read_text() == run and manifest_is_current(settings)):
+            if not (marker.exists() and marker.read_text() == run and manifest_is_current(settings)):
                 prepare_manifest(settings)
                 marker.write_text(run)
         yield

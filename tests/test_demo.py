@@ -158,7 +158,7 @@ def _run_id(output: str) -> str:
 
 def _dbt_run_results(run_id: str, target: Path = ROOT / "dbt" / "target") -> dict[str, list[str]]:
     """{dbt step: the models dbt built in it} from the run_results.json of this Dagster run's dbt
-    invocations (dagster-dbt gives each its own target folder, named after the run)."""
+    invocations (each in its own folder of the dbt target folder, named after the run)."""
     built = {}
     for folder in sorted(target.glob(f"c360_dbt_*-{run_id[:7]}-*")):
         results = json.loads((folder / "run_results.json").read_text())["results"]
@@ -201,7 +201,7 @@ def test_new_ticket_extracts_rebuild_what_reads_tickets_and_not_the_order_lines(
               "first_response_at": None, "solved_at": None, "channel": "email", "type": "complaint",
               "priority": "high", "status": "open", "satisfaction": None, "tags": []}
     (sources / "service" / "tickets_2026-07-01.jsonl").write_text(json.dumps(ticket) + "\n")
-    # its own dbt target folder: the parse state kept there is this warehouse's only
+    # its own dbt target folder (C360_DBT_TARGET_PATH), where its dbt runs and parse states go
     target = tmp_path / "dbt_target"
     day = run_refresh(sources, copy / warehouse.name, dbt_target_path=str(target))
     assert day.returncode == 0, day.output

@@ -1,9 +1,11 @@
 """dbt models as Dagster assets, grouped by dbt folder; dbt tests become asset checks."""
 
 
+import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -130,9 +132,18 @@ class LeftAsTheyAre:
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], c360: C360Resource):
-    invocation = dbt.cli(args, context=context)
+    """One dbt invocation in a target folder of its own, seeded with the parse state kept for
+    these settings (parse_state_file), which it then replaces."""
+    settings = c360.settings()
+    run_target = settings.dbt_target_path / (
+        f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}")
+    kept = parse_state_file(settings)
+    if kept.exists():
+        run_target.mkdir(parents=True)
+        shutil.copyfile(kept, run_target / PARTIAL_PARSE)
+    invocation = dbt.cli(args, context=context, target_path=run_target)
     yield from invocation.stream()
-    keep_partial_parse(invocation.target_path, Path(c360.dbt_target_path))
+    keep_partial_parse(invocation.target_path, kept)
 
 
 def current_inputs(con, graph: StepGraph, step: str, settings: Settings) -> BuildInputs:
@@ -146,19 +157,30 @@ def current_inputs(con, graph: StepGraph, step: str, settings: Settings) -> Buil
     return BuildInputs(code_fingerprint(Path(DBT_PROJECT_DIR)), model_vars(settings.dbt_vars()), sources)
 
 
-def keep_partial_parse(run_target: Path, seed_folder: Path) -> None:
-    """Keep this build's parse state where dagster-dbt seeds the next build's from.
+PARTIAL_PARSE = "partial_parse.msgpack"
+PARSE_STATES_KEPT = 10
 
-    dagster-dbt gives each build its own target folder, seeded with partial_parse.msgpack from
-    the project's target folder; dbt can reuse it only when the profile and vars are the same
-    (the same working file and as-of setting), so the next daily refresh skips a full parse.
-    """
-    built = run_target / "partial_parse.msgpack"
-    if not built.exists() or built.parent.resolve() == seed_folder.resolve():
+
+def parse_state_file(settings: Settings) -> Path:
+    """Where the parse state of builds with these settings is kept: dbt reuses a parse state only
+    for the same profile and vars (the same working file and as-of setting), so each set of vars
+    has its own file, and refreshes of two warehouses sharing the dbt project never spoil each
+    other's (`<C360_DBT_TARGET_PATH>/parse_state/<hash of the vars>.msgpack`)."""
+    vars_hash = hashlib.sha256(dbt_vars_arg(settings)[1].encode()).hexdigest()[:16]
+    return settings.dbt_target_path / "parse_state" / f"{vars_hash}.msgpack"
+
+
+def keep_partial_parse(run_target: Path, kept: Path) -> None:
+    """Keep this build's parse state for the next build with the same settings (the newest few)."""
+    built = run_target / PARTIAL_PARSE
+    if not built.exists():
         return
-    temp = seed_folder / f".partial_parse.msgpack.{os.getpid()}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    temp = kept.with_name(f".{kept.name}.{os.getpid()}")
     shutil.copyfile(built, temp)
-    os.replace(temp, seed_folder / "partial_parse.msgpack")
+    os.replace(temp, kept)
+    for old in sorted(kept.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)[PARSE_STATES_KEPT:]:
+        old.unlink(missing_ok=True)
 
 
 def dbt_build_args(c360: C360Resource) -> list[str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -110,11 +111,14 @@ def code_fingerprint(project_dir: Path) -> str:
     for package in VERSIONED_PACKAGES:
         digest.update(f"{package}=={metadata.version(package)}\n".encode())
     root = Path(project_dir)
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if path.suffix in CODE_SUFFIXES and path.is_file() and relative.parts[0] not in NOT_CODE:
-            digest.update(f"{relative.as_posix()}\n".encode())
-            digest.update(path.read_bytes())
+    paths = []
+    for folder, subfolders, files in os.walk(root):  # target/ is not walked: run folders come and go
+        if Path(folder) == root:
+            subfolders[:] = [name for name in subfolders if name not in NOT_CODE]
+        paths += [Path(folder) / name for name in files if Path(name).suffix in CODE_SUFFIXES]
+    for path in sorted(paths):
+        digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -54,19 +54,22 @@ def manifest_is_current(settings: Settings) -> bool:
 
 def artifact_is_current(artifact: Path, *ignored: Path) -> bool:
     """True when `artifact`, a file dbt wrote, is newer than every file of the dbt project (its
-    .sql, .yml, .yaml and .md files, except those under logs/ and the `ignored` folders)."""
+    .sql, .yml, .yaml and .md files, except those under logs/ and the `ignored` folders, which are
+    not walked: another refresh may be removing its run folders there)."""
     if not artifact.exists():
         return False
-    skipped = {folder.resolve() for folder in ignored}
+    skipped = {folder.resolve() for folder in ignored} | {(Path(DBT_PROJECT_DIR) / "logs").resolve()}
     built = artifact.stat().st_mtime
-    for path in Path(DBT_PROJECT_DIR).rglob("*"):
-        if path.suffix not in (".sql", ".yml", ".yaml", ".md") or not path.is_file():
-            continue
-        resolved = path.resolve()
-        if skipped & set(resolved.parents) or "logs" in resolved.relative_to(DBT_PROJECT_DIR).parts[:1]:
-            continue
-        if path.stat().st_mtime >= built:
-            return False
+    for folder, subfolders, files in os.walk(DBT_PROJECT_DIR):
+        subfolders[:] = [name for name in subfolders if (Path(folder) / name).resolve() not in skipped]
+        for name in files:
+            if Path(name).suffix not in (".sql", ".yml", ".yaml", ".md"):
+                continue
+            try:
+                if (Path(folder) / name).stat().st_mtime >= built:
+                    return False
+            except FileNotFoundError:  # removed while we looked
+                continue
     return True
 
 
