@@ -105,3 +105,10 @@ def remove_stale_publish_files(settings: Settings) -> list[Path]:
 def sql_literal(text: str) -> str:
     """A SQL string literal, for statements that take no prepared parameter (COMMENT ON)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def rows_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Row count and an order-free hash of every row of `relation` ("schema"."table", quoted):
+    equal for the same rows, whatever their order; one scan."""
+    rows, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::hugeint from {relation} as t").fetchone()
+    return f"{rows}:{total}"

@@ -44,6 +44,7 @@ from pathlib import Path
 import duckdb
 
 from ..settings import Settings
+from ..warehouse import rows_fingerprint
 
 # semantic_layer is imported where it is used: it imports dagster_project.defs.dbt.project, whose
 # package (dagster_project.defs) imports the dashboard asset, which imports this module.
@@ -183,15 +184,15 @@ def answers_key(settings: Settings) -> str:
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         for schema, table in sorted(relations):
-            rows, total = con.execute(f'select count(*), coalesce(sum(hash(t)), 0)::hugeint from "{schema}"."{table}" t'
-                                      ).fetchone()
-            digest.update(f"{schema}.{table}:{rows}:{total}".encode())
+            relation = f'"{schema}"."{table}"'
+            digest.update(f"{schema}.{table}:{rows_fingerprint(con, relation)}".encode())
     finally:
         con.close()
     return digest.hexdigest()
 
 
 def read_semantic_numbers(settings: Settings) -> SemanticNumbers:
+    """The dashboard's semantic-layer numbers for the published file of `settings`."""
     return parse(semantic_answers(settings)[0])
 
 

@@ -89,7 +89,8 @@ def close_run_loggers(run_id: str) -> None:
 # its tests do not run again, and Dagster notes on standard error, for every downstream step,
 # each blocking check of it that "emitted no result". That is the expected case, not news: the
 # notes are dropped. The logger is Dagster's module logger (not public API): the test
-# tests/test_proportional_refresh.py fails when the notes reach standard error again.
+# tests/test_demo.py::test_a_refresh_with_no_new_extracts_builds_nothing_and_publishes_the_same_mart
+# fails when the notes reach the refresh's output again.
 MISSING_CHECK_RESULT_LOGGER = "dagster._core.execution.plan.active"
 MISSING_CHECK_RESULT_NOTE = "Blocking asset check "
 

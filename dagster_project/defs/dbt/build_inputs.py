@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from ...warehouse import rows_fingerprint
 from ..ingest.contract import ENTITIES
 
 BUILD_INPUTS_DDL = """
@@ -137,9 +138,7 @@ def source_fingerprints(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str
         if not _exists(con, schema, table):
             prints[name] = "missing"
             continue
-        count, total = con.execute(f'select count(*), coalesce(sum(hash(t)), 0)::hugeint from "{schema}"."{table}" as t'
-                                   ).fetchone()
-        prints[name] = f"{count}:{total}"
+        prints[name] = rows_fingerprint(con, f'"{schema}"."{table}"')
     return prints
 
 
